@@ -1,0 +1,650 @@
+//! JSONL: one JSON object per line, split on the newline byte only (texts hold U+2028).
+//!
+//! Only the wanted fields (text, id, url, date, dump) are taken from each line, as borrowed
+//! strings where the JSON has no escapes; the rest of the object is skipped without building a
+//! `serde_json::Value`.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::BufRead;
+use std::sync::Arc;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::batch::{BatchKind, Framer, Stream};
+use super::source::{Chunk, SharedBytes};
+use super::{Document, ErrorKind, FieldPath, InputError, Position, ReadOptions, ShardStats};
+
+/// Lines of one batch, with where they start.
+pub(crate) struct LineBatch {
+    data: Chunk,
+    first_line: u64,
+    start_offset: u64,
+}
+
+/// Cuts a JSONL stream into batches of whole lines.
+pub(crate) struct LineFramer {
+    source: LineSource,
+    shard: Arc<str>,
+    batch_bytes: usize,
+    max_doc_bytes: usize,
+    next_line: u64,
+    offset: u64,
+    done: bool,
+}
+
+enum LineSource {
+    Mapped(Arc<SharedBytes>),
+    Reader(Box<dyn BufRead + Send>, Vec<u8>),
+}
+
+impl LineFramer {
+    pub(crate) fn new(stream: Stream, shard: Arc<str>, opts: &ReadOptions) -> LineFramer {
+        let source = match stream {
+            Stream::Mapped(b) => LineSource::Mapped(b),
+            Stream::Reader(r) => LineSource::Reader(r, Vec::new()),
+        };
+        LineFramer {
+            source,
+            shard,
+            batch_bytes: opts.batch_bytes.max(1),
+            max_doc_bytes: opts.max_doc_bytes,
+            next_line: 1,
+            offset: 0,
+            done: false,
+        }
+    }
+
+    fn lines_in(data: &[u8]) -> u64 {
+        let n = memchr::memchr_iter(b'\n', data).count() as u64;
+        if data.last().is_some_and(|&b| b != b'\n') {
+            n + 1
+        } else {
+            n
+        }
+    }
+
+    fn emit(&mut self, data: Chunk, stats: &mut ShardStats) -> BatchKind {
+        let len = data.as_slice().len() as u64;
+        let batch = LineBatch {
+            first_line: self.next_line,
+            start_offset: self.offset,
+            data,
+        };
+        self.next_line += Self::lines_in(batch.data.as_slice());
+        self.offset += len;
+        stats.decompressed_bytes += len;
+        BatchKind::Lines(batch)
+    }
+
+    fn skip_oversized(&mut self, skipped_bytes: u64, stats: &mut ShardStats) {
+        stats.skip("oversized");
+        self.next_line += 1;
+        self.offset += skipped_bytes;
+        stats.decompressed_bytes += skipped_bytes;
+    }
+
+    fn next_mapped(&mut self, bytes: &Arc<SharedBytes>, stats: &mut ShardStats) -> Option<BatchKind> {
+        let all = bytes.as_slice();
+        loop {
+            let pos = self.offset as usize;
+            if pos >= all.len() {
+                return None;
+            }
+            let end = (pos + self.batch_bytes).min(all.len());
+            let cut = match memchr::memrchr(b'\n', &all[pos..end]) {
+                Some(i) if end < all.len() => pos + i + 1,
+                _ if end == all.len() => end,
+                _ => {
+                    // The first line is longer than a batch: find its end.
+                    let line_end = memchr::memchr(b'\n', &all[end..])
+                        .map(|i| end + i + 1)
+                        .unwrap_or(all.len());
+                    if line_end - pos > self.max_doc_bytes {
+                        self.skip_oversized((line_end - pos) as u64, stats);
+                        continue;
+                    }
+                    line_end
+                }
+            };
+            return Some(self.emit(Chunk::Shared(bytes.clone(), pos..cut), stats));
+        }
+    }
+
+    fn next_streamed(&mut self, stats: &mut ShardStats) -> Option<BatchKind> {
+        let LineSource::Reader(reader, carry) = &mut self.source else {
+            unreachable!()
+        };
+        let mut buf = std::mem::take(carry);
+        let mut eof = false;
+        let mut failure = None;
+        let mut searched = 0;
+        loop {
+            // Stop once the buffer holds a full batch that ends a line.
+            if buf.len() >= self.batch_bytes {
+                if let Some(i) = memchr::memrchr(b'\n', &buf[searched..]) {
+                    let cut = searched + i + 1;
+                    *carry = buf.split_off(cut);
+                    return Some(self.emit(Chunk::Owned(buf), stats));
+                }
+                searched = buf.len();
+                if buf.len() > self.max_doc_bytes {
+                    // One line bigger than the limit: drop it without holding it.
+                    let mut skipped = buf.len() as u64;
+                    let rest = loop {
+                        match reader.fill_buf() {
+                            Ok([]) => break Vec::new(),
+                            Ok(data) => {
+                                if let Some(i) = memchr::memchr(b'\n', data) {
+                                    let rest = data[i + 1..].to_vec();
+                                    skipped += (i + 1) as u64;
+                                    let n = data.len();
+                                    reader.consume(n);
+                                    break rest;
+                                }
+                                skipped += data.len() as u64;
+                                let n = data.len();
+                                reader.consume(n);
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                            Err(e) => {
+                                failure = Some(e);
+                                break Vec::new();
+                            }
+                        }
+                    };
+                    stats.skip("oversized");
+                    self.next_line += 1;
+                    self.offset += skipped;
+                    stats.decompressed_bytes += skipped;
+                    buf = rest;
+                    searched = 0;
+                    if failure.is_some() {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            if eof {
+                break;
+            }
+            match reader.fill_buf() {
+                Ok([]) => eof = true,
+                Ok(data) => {
+                    let want = (self.batch_bytes.saturating_sub(buf.len())).max(64 * 1024);
+                    let n = data.len().min(want);
+                    buf.extend_from_slice(&data[..n]);
+                    reader.consume(n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+            if eof && buf.len() < self.batch_bytes {
+                break;
+            }
+        }
+        if let Some(e) = failure {
+            // Deliver the whole lines read before the fault; the partial line is lost.
+            self.done = true;
+            stats.incomplete = true;
+            let keep = memchr::memrchr(b'\n', &buf).map(|i| i + 1).unwrap_or(0);
+            let partial = buf.split_off(keep);
+            let line = self.next_line + Self::lines_in(&buf);
+            let at = self.offset + buf.len() as u64;
+            let err = InputError::new(&*self.shard, ErrorKind::Decompress(e.to_string()))
+                .at_line(line)
+                .at_offset(at);
+            if partial.is_empty() {
+                stats.warn(err);
+            } else {
+                stats.broken(err);
+            }
+            stats.decompressed_bytes += partial.len() as u64;
+            return if buf.is_empty() {
+                None
+            } else {
+                Some(self.emit(Chunk::Owned(buf), stats))
+            };
+        }
+        self.done = eof;
+        if buf.is_empty() {
+            None
+        } else {
+            Some(self.emit(Chunk::Owned(buf), stats))
+        }
+    }
+}
+
+impl Framer for LineFramer {
+    fn next_batch(&mut self, stats: &mut ShardStats) -> Option<BatchKind> {
+        if self.done {
+            return None;
+        }
+        let out = match &self.source {
+            LineSource::Mapped(b) => {
+                let b = b.clone();
+                self.next_mapped(&b, stats)
+            }
+            LineSource::Reader(..) => self.next_streamed(stats),
+        };
+        if out.is_none() {
+            self.done = true;
+        }
+        out
+    }
+}
+
+/// Where each wanted value goes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Slot {
+    Text,
+    Id,
+    Url,
+    Date,
+    Dump,
+}
+
+/// The field paths to take from each line, in priority order within a slot.
+pub(crate) struct JsonPlan {
+    paths: Vec<(Vec<String>, Slot)>,
+    text_name: String,
+}
+
+impl JsonPlan {
+    pub(crate) fn new(opts: &ReadOptions) -> JsonPlan {
+        let mut paths: Vec<(Vec<String>, Slot)> = vec![
+            (opts.text_field.parts().to_vec(), Slot::Text),
+            (opts.id_field.parts().to_vec(), Slot::Id),
+        ];
+        let mut add = |p: &str, slot| paths.push((FieldPath::new(p).parts().to_vec(), slot));
+        match &opts.url_field {
+            Some(u) => add(u.as_str(), Slot::Url),
+            None => {
+                // dolma/C4/FineWeb use `url`; dolma and datatrove also `metadata.url`;
+                // RedPajama v1 `meta.url`.
+                add("url", Slot::Url);
+                add("metadata.url", Slot::Url);
+                add("meta.url", Slot::Url);
+            }
+        }
+        // dolma `created`, C4 `timestamp`, FineWeb `date`.
+        for p in ["created", "timestamp", "date", "metadata.date", "meta.timestamp"] {
+            add(p, Slot::Date);
+        }
+        // dolma `metadata.cc_segment`, FineWeb `dump`.
+        for p in ["metadata.cc_segment", "dump", "metadata.dump"] {
+            add(p, Slot::Dump);
+        }
+        JsonPlan {
+            paths,
+            text_name: opts.text_field.as_str().to_string(),
+        }
+    }
+}
+
+/// A value taken from a line.
+#[derive(Debug)]
+enum Captured<'de> {
+    Str(Cow<'de, str>),
+    Number(String),
+    Other(&'static str),
+}
+
+/// The values taken from one line, indexed like the plan's paths.
+pub(crate) struct Extracted<'de> {
+    values: Vec<Option<Captured<'de>>>,
+}
+
+impl<'de> Extracted<'de> {
+    fn first(&self, plan: &JsonPlan, slot: Slot) -> Option<&Captured<'de>> {
+        plan.paths
+            .iter()
+            .zip(&self.values)
+            .filter(|((_, s), _)| *s == slot)
+            .find_map(|(_, v)| v.as_ref())
+    }
+
+    fn string(&self, plan: &JsonPlan, slot: Slot) -> Option<Cow<'de, str>> {
+        match self.first(plan, slot)? {
+            Captured::Str(s) => Some(s.clone()),
+            Captured::Number(n) => Some(Cow::Owned(n.clone())),
+            Captured::Other(_) => None,
+        }
+    }
+}
+
+/// Takes the plan's fields from one JSON line.
+pub(crate) fn extract<'de>(line: &'de [u8], plan: &JsonPlan) -> Result<Extracted<'de>, serde_json::Error> {
+    let mut values: Vec<Option<Captured<'de>>> = (0..plan.paths.len()).map(|_| None).collect();
+    let live: Vec<usize> = (0..plan.paths.len()).collect();
+    let mut de = serde_json::Deserializer::from_slice(line);
+    ObjectSeed {
+        plan,
+        depth: 0,
+        live: &live,
+        values: &mut values,
+        top: true,
+    }
+    .deserialize(&mut de)?;
+    de.end()?;
+    Ok(Extracted { values })
+}
+
+struct ObjectSeed<'p, 'v, 'de> {
+    plan: &'p JsonPlan,
+    depth: usize,
+    live: &'p [usize],
+    values: &'v mut Vec<Option<Captured<'de>>>,
+    top: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectSeed<'_, '_, 'de> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectSeed<'_, '_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut matching = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            matching.clear();
+            matching.extend(self.live.iter().copied().filter(|&i| {
+                let parts = &self.plan.paths[i].0;
+                parts.len() > self.depth && parts[self.depth] == key
+            }));
+            if matching.is_empty() {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let leaves: Vec<usize> = matching
+                .iter()
+                .copied()
+                .filter(|&i| self.plan.paths[i].0.len() == self.depth + 1)
+                .collect();
+            if !leaves.is_empty() {
+                let v = map.next_value_seed(LeafSeed)?;
+                for i in leaves {
+                    if self.values[i].is_none() {
+                        self.values[i] = Some(match &v {
+                            Captured::Str(s) => Captured::Str(s.clone()),
+                            Captured::Number(n) => Captured::Number(n.clone()),
+                            Captured::Other(t) => Captured::Other(t),
+                        });
+                    }
+                }
+            } else {
+                map.next_value_seed(ObjectSeed {
+                    plan: self.plan,
+                    depth: self.depth + 1,
+                    live: &matching,
+                    values: self.values,
+                    top: false,
+                })?;
+            }
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.top {
+            return Err(de::Error::custom("expected a JSON object, found an array"));
+        }
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.not_object("a string")
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.not_object("a number")
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.not_object("a number")
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.not_object("a number")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.not_object("a boolean")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.not_object("null")
+    }
+}
+
+impl ObjectSeed<'_, '_, '_> {
+    fn not_object<E: de::Error>(&self, what: &str) -> Result<(), E> {
+        if self.top {
+            Err(E::custom(format!("expected a JSON object, found {what}")))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+struct LeafSeed;
+
+impl<'de> DeserializeSeed<'de> for LeafSeed {
+    type Value = Captured<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LeafSeed {
+    type Value = Captured<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Captured::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Captured::Str(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Captured::Str(Cow::Owned(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Captured::Number(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Captured::Number(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Captured::Number(v.to_string()))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Captured::Other("a boolean"))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Captured::Other("null"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Captured::Other("an object"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Captured::Other("an array"))
+    }
+}
+
+/// Parses every line of a batch.
+pub(crate) fn parse_lines(
+    batch: &LineBatch,
+    shard: &str,
+    opts: &ReadOptions,
+    sink: &mut dyn FnMut(&Document<'_>),
+    stats: &mut ShardStats,
+) {
+    let plan = JsonPlan::new(opts);
+    let data = batch.data.as_slice();
+    let mut line_no = batch.first_line;
+    let mut start = 0usize;
+    while start < data.len() {
+        let end = memchr::memchr(b'\n', &data[start..])
+            .map(|i| start + i)
+            .unwrap_or(data.len());
+        let mut line = &data[start..end];
+        if line.last() == Some(&b'\r') {
+            line = &line[..line.len() - 1];
+        }
+        let pos = Position {
+            line: line_no,
+            offset: batch.start_offset + start as u64,
+        };
+        parse_line(line, pos, shard, opts, &plan, sink, stats);
+        start = end + 1;
+        line_no += 1;
+    }
+}
+
+fn parse_line(
+    line: &[u8],
+    pos: Position,
+    shard: &str,
+    opts: &ReadOptions,
+    plan: &JsonPlan,
+    sink: &mut dyn FnMut(&Document<'_>),
+    stats: &mut ShardStats,
+) {
+    let at = |kind| {
+        InputError::new(shard, kind)
+            .at_line(pos.line)
+            .at_offset(pos.offset)
+    };
+    if line.iter().all(u8::is_ascii_whitespace) {
+        stats.skip("blank_line");
+        return;
+    }
+    if line.len() > opts.max_doc_bytes {
+        stats.skip("oversized");
+        return;
+    }
+    let repaired;
+    let (extracted, lossy) = match extract(line, plan) {
+        Ok(x) => (x, false),
+        Err(e) => {
+            // serde_json rejects invalid UTF-8 inside strings. Repair it rather than lose the
+            // document, and say so.
+            if std::str::from_utf8(line).is_err() {
+                repaired = String::from_utf8_lossy(line).into_owned();
+                match extract(repaired.as_bytes(), plan) {
+                    Ok(x) => (x, true),
+                    Err(e) => {
+                        stats.broken(at(ErrorKind::InvalidJson(e.to_string())));
+                        return;
+                    }
+                }
+            } else {
+                stats.broken(at(ErrorKind::InvalidJson(e.to_string())));
+                return;
+            }
+        }
+    };
+    let text = match extracted.first(plan, Slot::Text) {
+        Some(Captured::Str(s)) => s.clone(),
+        Some(_) => {
+            stats.broken(at(ErrorKind::NotAString(plan.text_name.clone())));
+            return;
+        }
+        None => {
+            stats.broken(at(ErrorKind::MissingField(plan.text_name.clone())));
+            return;
+        }
+    };
+    if lossy {
+        stats.warn(at(ErrorKind::InvalidUtf8));
+    }
+    let id = extracted
+        .string(plan, Slot::Id)
+        .unwrap_or_else(|| Cow::Owned(format!("{shard}:{}", pos.line)));
+    let doc = Document {
+        id,
+        url: extracted.string(plan, Slot::Url),
+        text,
+        date: extracted.string(plan, Slot::Date),
+        dump: extracted.string(plan, Slot::Dump),
+        position: pos,
+        raw: line,
+    };
+    sink(&doc);
+    stats.documents += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> JsonPlan {
+        JsonPlan::new(&ReadOptions::default())
+    }
+
+    #[test]
+    fn takes_borrowed_fields_and_nested_url() {
+        let line = br#"{"id":"a1","metadata":{"url":"http://x","cc_segment":"CC-1"},"text":"hi","n":[1,{"a":2}]}"#;
+        let p = plan();
+        let x = extract(line, &p).unwrap();
+        assert!(matches!(x.first(&p, Slot::Text), Some(Captured::Str(Cow::Borrowed("hi")))));
+        assert_eq!(x.string(&p, Slot::Url).as_deref(), Some("http://x"));
+        assert_eq!(x.string(&p, Slot::Dump).as_deref(), Some("CC-1"));
+        assert_eq!(x.string(&p, Slot::Id).as_deref(), Some("a1"));
+    }
+
+    #[test]
+    fn escaped_text_and_u2028_are_kept() {
+        let line = "{\"text\":\"a\\nb\u{2028}c\"}".as_bytes();
+        let p = plan();
+        let x = extract(line, &p).unwrap();
+        assert_eq!(x.string(&p, Slot::Text).as_deref(), Some("a\nb\u{2028}c"));
+    }
+
+    #[test]
+    fn numeric_id_becomes_string() {
+        let p = plan();
+        let x = extract(br#"{"id":19995,"text":""}"#, &p).unwrap();
+        assert_eq!(x.string(&p, Slot::Id).as_deref(), Some("19995"));
+    }
+
+    #[test]
+    fn non_object_line_is_an_error() {
+        let p = plan();
+        assert!(extract(b"[1,2]", &p).is_err());
+        assert!(extract(b"\"text\"", &p).is_err());
+        assert!(extract(br#"{"text":"a"} x"#, &p).is_err());
+    }
+}

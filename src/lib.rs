@@ -1,0 +1,2 @@
+//! tropescan: scan pretraining corpora for rogue-AI narratives.
+pub mod input;
