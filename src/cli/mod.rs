@@ -1,0 +1,53 @@
+//! The command line: raw flags (clap) -> checked configuration -> a command.
+//!
+//! `main.rs` only calls [`run`] and maps the outcome to an exit code.
+
+mod args;
+mod scan;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::Cli;
+
+/// Exit codes, in one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Every input was read cleanly.
+    Clean = 0,
+    /// The run finished but some inputs had errors.
+    InputErrors = 1,
+    /// Usage error, or nothing could be read.
+    Usage = 2,
+    /// `--fail-on-flagged` and something was flagged.
+    Flagged = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// Parses the process arguments and runs the command.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Usage.into()
+            } else {
+                Exit::Clean.into()
+            };
+        }
+    };
+    match args::dispatch(cli) {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            eprintln!("tropescan: error: {e:#}");
+            Exit::Usage.into()
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! The pipeline: shards -> batches -> results, on many threads, delivered in input order.
+//!
+//! Readers (one per shard in flight, on their own threads) decompress and cut shards into
+//! batches; a rayon pool runs the per-batch work (parse + score); the calling thread receives
+//! every result in input order (shard by shard, batch by batch) through a callback. Because the
+//! per-batch work is a pure function of the batch and results are re-ordered before delivery,
+//! the output is byte-identical whatever the thread count.
+//!
+//! Memory is bounded: each reader may have at most [`BATCHES_IN_FLIGHT_PER_READER`] batches
+//! read but not yet delivered, so a slow shard ahead never lets a fast one behind it pile up.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::input::{Batch, Compression, Format, ReadOptions, Shard, ShardReader, ShardStats};
+
+/// Batches one reader may have read and not yet seen delivered. Each batch is about
+/// `ReadOptions::batch_bytes` (1 MiB), so this caps memory at a few MiB per reader while
+/// keeping every pool thread fed.
+pub const BATCHES_IN_FLIGHT_PER_READER: usize = 6;
+
+/// What the pipeline tells the caller, in input order.
+pub enum Event<R> {
+    /// A shard is about to deliver its batches. `opened` is `None` when it could not be opened.
+    ShardStart {
+        /// Index into the shard list.
+        index: usize,
+        /// Format and compression, when the shard could be opened.
+        opened: Option<(Format, Compression)>,
+    },
+    /// One batch's result.
+    Batch {
+        /// Index into the shard list.
+        index: usize,
+        /// What the work function returned.
+        result: R,
+    },
+    /// A shard is done: its framing-stage stats (merge the batches' parse stats into them).
+    ShardEnd {
+        /// Index into the shard list.
+        index: usize,
+        /// Counters and errors of the framing stage (or the open error).
+        stats: ShardStats,
+        /// Wall time spent reading the shard.
+        elapsed: Duration,
+    },
+    /// The shard was skipped by the caller's `skip` predicate (e.g. `--resume`).
+    ShardSkipped {
+        /// Index into the shard list.
+        index: usize,
+    },
+}
+
+/// Tells the pipeline to stop early (e.g. the output pipe was closed).
+#[derive(Debug)]
+pub struct Stop;
+
+/// Runs `work` over every batch of every shard with `threads` threads, handing results to
+/// `deliver` in input order on the calling thread.
+pub fn run<R, W, D>(
+    shards: &[Shard],
+    opts: &ReadOptions,
+    threads: usize,
+    progress: Option<Arc<AtomicU64>>,
+    skip: &(dyn Fn(usize) -> bool + Sync),
+    work: W,
+    mut deliver: D,
+) -> Result<(), Stop>
+where
+    R: Send,
+    W: Fn(usize, &Batch) -> R + Sync,
+    D: FnMut(Event<R>) -> Result<(), Stop>,
+{
+    if threads <= 1 {
+        return run_sequential(shards, opts, progress, skip, &work, &mut deliver);
+    }
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(p) => p,
+        Err(_) => return run_sequential(shards, opts, progress, skip, &work, &mut deliver),
+    };
+    let readers = threads.min(shards.len()).max(1);
+    let next_shard = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<Message<R>>();
+    let work = &work;
+    let mut outcome = Ok(());
+    pool.in_place_scope(|pool_scope| {
+        std::thread::scope(|threads_scope| {
+            for _ in 0..readers {
+                let tx = tx.clone();
+                let (next_shard, stop, progress) = (&next_shard, &stop, progress.clone());
+                threads_scope.spawn(move || loop {
+                    let index = next_shard.fetch_add(1, Ordering::SeqCst);
+                    if index >= shards.len() || stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if skip(index) {
+                        let _ = tx.send(Message::Skipped(index));
+                        continue;
+                    }
+                    let started = Instant::now();
+                    let mut reader = match ShardReader::open(&shards[index], opts, progress.clone())
+                    {
+                        Ok(r) => r,
+                        Err(e) => {
+                            let _ = tx.send(Message::Start(index, None));
+                            let _ = tx.send(Message::End(
+                                index,
+                                ShardStats::from_open_error(e),
+                                0,
+                                started.elapsed(),
+                            ));
+                            continue;
+                        }
+                    };
+                    let _ = tx.send(Message::Start(
+                        index,
+                        Some((reader.format(), reader.compression())),
+                    ));
+                    let budget = Arc::new(Budget::new(BATCHES_IN_FLIGHT_PER_READER));
+                    let mut batches = 0u64;
+                    while let Some(batch) = reader.next_batch() {
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        budget.acquire();
+                        let (tx, budget) = (tx.clone(), budget.clone());
+                        pool_scope.spawn(move |_| {
+                            let result = work(index, &batch);
+                            let _ = tx.send(Message::Batch(index, batch.seq(), result, budget));
+                        });
+                        batches += 1;
+                    }
+                    let _ = tx.send(Message::End(
+                        index,
+                        reader.finish(),
+                        batches,
+                        started.elapsed(),
+                    ));
+                });
+            }
+            drop(tx);
+            outcome = deliver_in_order(rx, shards.len(), &stop, &mut deliver);
+        });
+    });
+    outcome
+}
+
+fn run_sequential<R>(
+    shards: &[Shard],
+    opts: &ReadOptions,
+    progress: Option<Arc<AtomicU64>>,
+    skip: &(dyn Fn(usize) -> bool + Sync),
+    work: &(dyn Fn(usize, &Batch) -> R + Sync),
+    deliver: &mut dyn FnMut(Event<R>) -> Result<(), Stop>,
+) -> Result<(), Stop> {
+    for (index, shard) in shards.iter().enumerate() {
+        if skip(index) {
+            deliver(Event::ShardSkipped { index })?;
+            continue;
+        }
+        let started = Instant::now();
+        let mut reader = match ShardReader::open(shard, opts, progress.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                deliver(Event::ShardStart {
+                    index,
+                    opened: None,
+                })?;
+                deliver(Event::ShardEnd {
+                    index,
+                    stats: ShardStats::from_open_error(e),
+                    elapsed: started.elapsed(),
+                })?;
+                continue;
+            }
+        };
+        deliver(Event::ShardStart {
+            index,
+            opened: Some((reader.format(), reader.compression())),
+        })?;
+        while let Some(batch) = reader.next_batch() {
+            let result = work(index, &batch);
+            deliver(Event::Batch { index, result })?;
+        }
+        deliver(Event::ShardEnd {
+            index,
+            stats: reader.finish(),
+            elapsed: started.elapsed(),
+        })?;
+    }
+    Ok(())
+}
+
+enum Message<R> {
+    Start(usize, Option<(Format, Compression)>),
+    Batch(usize, u64, R, Arc<Budget>),
+    End(usize, ShardStats, u64, Duration),
+    Skipped(usize),
+}
+
+#[derive(Default)]
+struct Pending<R> {
+    started: Option<Option<(Format, Compression)>>,
+    start_delivered: bool,
+    batches: BTreeMap<u64, (R, Arc<Budget>)>,
+    next_seq: u64,
+    end: Option<(ShardStats, u64, Duration)>,
+    skipped: bool,
+}
+
+fn deliver_in_order<R>(
+    rx: mpsc::Receiver<Message<R>>,
+    shard_count: usize,
+    stop: &AtomicBool,
+    deliver: &mut dyn FnMut(Event<R>) -> Result<(), Stop>,
+) -> Result<(), Stop> {
+    let mut pending: HashMap<usize, Pending<R>> = HashMap::new();
+    let mut next_shard = 0usize;
+    let mut outcome = Ok(());
+    for msg in rx {
+        let index = match &msg {
+            Message::Start(i, _)
+            | Message::Batch(i, ..)
+            | Message::End(i, ..)
+            | Message::Skipped(i) => *i,
+        };
+        let entry = pending.entry(index).or_insert_with(|| Pending {
+            started: None,
+            start_delivered: false,
+            batches: BTreeMap::new(),
+            next_seq: 0,
+            end: None,
+            skipped: false,
+        });
+        match msg {
+            Message::Start(_, opened) => entry.started = Some(opened),
+            Message::Batch(_, seq, r, budget) => {
+                entry.batches.insert(seq, (r, budget));
+            }
+            Message::End(_, stats, n, elapsed) => entry.end = Some((stats, n, elapsed)),
+            Message::Skipped(_) => entry.skipped = true,
+        }
+        // Deliver everything that is now next in line.
+        while next_shard < shard_count {
+            let Some(p) = pending.get_mut(&next_shard) else {
+                break;
+            };
+            let mut send = |event: Event<R>| -> bool {
+                if outcome.is_ok() {
+                    if let Err(e) = deliver(event) {
+                        outcome = Err(e);
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                }
+                outcome.is_ok()
+            };
+            if p.skipped {
+                send(Event::ShardSkipped { index: next_shard });
+                pending.remove(&next_shard);
+                next_shard += 1;
+                continue;
+            }
+            if !p.start_delivered {
+                let Some(opened) = p.started else {
+                    break;
+                };
+                send(Event::ShardStart {
+                    index: next_shard,
+                    opened,
+                });
+                p.start_delivered = true;
+            }
+            while let Some((r, budget)) = p.batches.remove(&p.next_seq) {
+                p.next_seq += 1;
+                budget.release();
+                send(Event::Batch {
+                    index: next_shard,
+                    result: r,
+                });
+            }
+            let done = matches!(&p.end, Some((_, n, _)) if *n == p.next_seq);
+            if !done {
+                break;
+            }
+            if let Some((stats, _, elapsed)) = p.end.take() {
+                send(Event::ShardEnd {
+                    index: next_shard,
+                    stats,
+                    elapsed,
+                });
+            }
+            pending.remove(&next_shard);
+            next_shard += 1;
+        }
+        // After a stop, keep draining so readers blocked on their budget can finish.
+        if outcome.is_err() {
+            for p in pending.values_mut() {
+                for (_, (_, budget)) in std::mem::take(&mut p.batches) {
+                    budget.release();
+                }
+            }
+        }
+    }
+    outcome
+}
+
+/// A counting semaphore: how many batches a reader may have in flight.
+struct Budget {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Budget {
+    fn new(n: usize) -> Budget {
+        Budget {
+            free: Mutex::new(n),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn acquire(&self) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+    }
+
+    fn release(&self) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        *free += 1;
+        self.freed.notify_one();
+    }
+}
