@@ -1,7 +1,7 @@
 //! The two reading stages: [`ShardReader`] cuts a shard into [`Batch`]es of whole records on one
 //! thread; [`Batch::parse`] turns a batch into documents on any thread.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -110,26 +110,38 @@ impl ShardReader {
                     )
                 }
             }
-            Source::Stream(r) => {
-                let mut raw = buffered(Box::new(CountingReader::new(
-                    r,
-                    compressed.clone(),
-                    progress,
-                )));
-                let head = raw
-                    .fill_buf()
-                    .map_err(|e| err(ErrorKind::Io(e.to_string())))?;
-                let compression = Compression::detect(head);
-                let dec: Box<dyn Read + Send> = codec::decoder(compression, raw)
-                    .map_err(|_| err(ErrorKind::UnsupportedCompression(compression.name())))?;
-                (
-                    compression,
-                    Stream::Reader(Box::new(BufReader::with_capacity(256 * 1024, dec))),
-                )
-            }
+            Source::Stream(r) => decode_stream(&name, r, compressed.clone(), progress)?,
         };
 
-        let mut stream = stream;
+        Self::with_stream(shard, name, stream, compression, compressed, opts)
+    }
+
+    /// Reads a shard from any byte stream (compressed or not), e.g. an object-store download.
+    /// `name` is used in messages and default ids; `format` as if given by `--format` (detected
+    /// from `name`'s extension, then the content, when `None`).
+    pub fn from_reader(
+        name: &str,
+        reader: Box<dyn Read + Send>,
+        format: Option<Format>,
+        opts: &ReadOptions,
+    ) -> Result<ShardReader, InputError> {
+        let mut shard = Shard::from_path(std::path::Path::new(name));
+        shard.format_hint = format.or(shard.format_hint);
+        let name: Arc<str> = name.into();
+        let compressed = Arc::new(AtomicU64::new(0));
+        let (compression, stream) = decode_stream(&name, reader, compressed.clone(), None)?;
+        Self::with_stream(&shard, name, stream, compression, compressed, opts)
+    }
+
+    fn with_stream(
+        shard: &Shard,
+        name: Arc<str>,
+        mut stream: Stream,
+        compression: Compression,
+        compressed: Arc<AtomicU64>,
+        opts: &ReadOptions,
+    ) -> Result<ShardReader, InputError> {
+        let err = |kind| InputError::new(&*name, kind);
         let format = match opts.format.or(shard.format_hint) {
             Some(f) => f,
             None => sniff_format(&mut stream),
@@ -142,13 +154,15 @@ impl ShardReader {
                 Box::new(csv::CsvFramer::new(stream, name.clone(), opts, delimiter)?)
             }
             Format::Parquet => {
-                let Stream::Mapped(bytes) = stream else {
-                    let why = if shard.is_stdin() {
-                        "Parquet cannot be read from standard input; pass the file path"
-                    } else {
-                        "Parquet files must be uncompressed, seekable files"
-                    };
-                    return Err(err(ErrorKind::Unsupported(why.into())));
+                let bytes = match stream {
+                    Stream::Mapped(bytes) => bytes,
+                    // Parquet needs random access (the footer is at the end): spool a stream
+                    // to an anonymous temporary file on disk and map that, never to memory.
+                    Stream::Reader(r) => spool_to_map(r).map_err(|e| {
+                        err(ErrorKind::Io(format!(
+                            "cannot spool Parquet stream to a temporary file: {e}"
+                        )))
+                    })?,
                 };
                 Box::new(parquet::ParquetFramer::new(bytes, name.clone(), opts)?)
             }
@@ -201,17 +215,101 @@ impl ShardReader {
     pub fn finish(mut self) -> ShardStats {
         self.framer = None;
         self.stats.compressed_bytes = self.compressed.load(Ordering::Relaxed);
+        if self.stats.decompressed_bytes == 0
+            && self.stats.errors.is_empty()
+            && self.format != Format::Parquet
+        {
+            // An empty shard is almost always a failed upstream write: say so.
+            self.stats
+                .warn(InputError::new(&*self.shard, ErrorKind::Empty).at_offset(0));
+        }
         self.stats
     }
+
+    /// Reads every remaining batch on this thread, handing documents to `sink`; returns the
+    /// shard's complete stats.
+    pub fn drain(mut self, opts: &ReadOptions, sink: &mut dyn FnMut(&Document<'_>)) -> ShardStats {
+        let mut parsed = ShardStats::default();
+        while let Some(batch) = self.next_batch() {
+            parsed.merge(batch.parse(opts, sink));
+        }
+        let mut stats = self.finish();
+        stats.merge(parsed);
+        stats.sort_errors();
+        stats
+    }
+}
+
+/// Detects the compression of a stream from its first bytes and wraps it in the decoder.
+fn decode_stream(
+    name: &str,
+    reader: Box<dyn Read + Send>,
+    compressed: Arc<AtomicU64>,
+    progress: Option<Arc<AtomicU64>>,
+) -> Result<(Compression, Stream), InputError> {
+    let err = |kind| InputError::new(name, kind);
+    let counted = CountingReader::new(reader, compressed, progress);
+    // A pipe may hand over a single byte per read: gather enough for the magic numbers.
+    let (head, rest) = peek(counted, 8).map_err(|e| err(ErrorKind::Io(e.to_string())))?;
+    let compression = Compression::detect(&head);
+    let raw = buffered(Box::new(io::Cursor::new(head).chain(rest)));
+    let dec: Box<dyn Read + Send> = codec::decoder(compression, raw)
+        .map_err(|_| err(ErrorKind::UnsupportedCompression(compression.name())))?;
+    Ok((
+        compression,
+        Stream::Reader(Box::new(BufReader::with_capacity(256 * 1024, dec))),
+    ))
+}
+
+/// Copies a stream into an anonymous temporary file and maps it.
+fn spool_to_map(mut r: Box<dyn BufRead + Send>) -> io::Result<Arc<SharedBytes>> {
+    let mut file = tempfile::tempfile()?;
+    let n = io::copy(&mut r, &mut file)?;
+    if n == 0 {
+        return Ok(Arc::new(SharedBytes::Owned(Vec::new())));
+    }
+    // SAFETY: the file is anonymous (already unlinked) and owned by this process alone, so
+    // nothing else can change it under the map.
+    let map = unsafe { memmap2::Mmap::map(&file)? };
+    Ok(Arc::new(SharedBytes::Mapped(map)))
+}
+
+/// Reads up to `n` bytes from the start of `r` (fewer only at end of stream), returning them
+/// and the reader positioned after them.
+fn peek<R: Read>(mut r: R, n: usize) -> io::Result<(Vec<u8>, R)> {
+    let mut head = vec![0u8; n];
+    let mut filled = 0;
+    while filled < n {
+        match r.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(k) => filled += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(filled);
+    Ok((head, r))
 }
 
 /// Guesses the format of a stream with no telling extension from its first bytes.
 fn sniff_format(stream: &mut Stream) -> Format {
-    let head: &[u8] = match stream {
-        Stream::Mapped(b) => b.as_slice(),
-        Stream::Reader(r) => r.fill_buf().unwrap_or(&[]),
+    let head: Vec<u8> = match stream {
+        Stream::Mapped(b) => b.as_slice()[..b.as_slice().len().min(4096)].to_vec(),
+        Stream::Reader(r) => {
+            let inner = std::mem::replace(r, Box::new(io::empty()));
+            let (head, rest) = match peek(inner, 4096) {
+                Ok(x) => x,
+                // The error will surface again on the first real read.
+                Err(_) => (Vec::new(), Box::new(io::empty()) as Box<dyn BufRead + Send>),
+            };
+            *r = Box::new(BufReader::new(io::Cursor::new(head.clone()).chain(rest)));
+            head
+        }
     };
-    let head = &head[..head.len().min(4096)];
+    sniff_bytes(&head)
+}
+
+fn sniff_bytes(head: &[u8]) -> Format {
     let trimmed = head
         .iter()
         .position(|b| !b.is_ascii_whitespace())

@@ -33,6 +33,8 @@ pub enum ErrorKind {
     },
     /// A Parquet file could not be read.
     Parquet(String),
+    /// The shard holds no bytes at all (after decompression).
+    Empty,
     /// The input cannot be read in this way (e.g. Parquet from standard input).
     Unsupported(String),
 }
@@ -63,6 +65,7 @@ impl fmt::Display for ErrorKind {
                     .join(", ")
             ),
             ErrorKind::Parquet(m) => write!(f, "cannot read Parquet: {m}"),
+            ErrorKind::Empty => write!(f, "the file is empty"),
             ErrorKind::Unsupported(m) => write!(f, "{m}"),
         }
     }

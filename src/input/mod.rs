@@ -235,18 +235,10 @@ pub fn read_shard(
     progress: Option<Arc<AtomicU64>>,
     mut sink: impl FnMut(&Document<'_>),
 ) -> ShardStats {
-    let mut reader = match ShardReader::open(shard, opts, progress) {
-        Ok(r) => r,
-        Err(e) => return ShardStats::from_open_error(e),
-    };
-    let mut parsed = ShardStats::default();
-    while let Some(batch) = reader.next_batch() {
-        parsed.merge(batch.parse(opts, &mut sink));
+    match ShardReader::open(shard, opts, progress) {
+        Ok(reader) => reader.drain(opts, &mut sink),
+        Err(e) => ShardStats::from_open_error(e),
     }
-    let mut stats = reader.finish();
-    stats.merge(parsed);
-    stats.sort_errors();
-    stats
 }
 
 /// Where a shard's display name comes from for standard input.

@@ -41,6 +41,10 @@ impl Framer for TextFramer {
             );
             return None;
         }
+        if bytes.is_empty() {
+            // Nothing to score; `ShardReader::finish` reports the empty file.
+            return None;
+        }
         if bytes.len() as u64 > limit {
             // Drain the rest so the byte counters are right, without holding it.
             let rest = std::io::copy(&mut reader, &mut std::io::sink()).unwrap_or(0);
