@@ -1,25 +1,255 @@
-//! CSV/TSV rows -> documents. (Being written.)
+//! CSV/TSV rows -> documents: one document per data row of a file with a header row.
+//!
+//! This module owns finding the text, id and URL columns from the header, streaming rows with the
+//! `csv` crate (quoted multi-line fields, ragged rows, invalid UTF-8) and cutting them into
+//! batches of owned documents of about `batch_bytes` of text.
 
+use std::borrow::Cow;
+use std::io::BufRead;
 use std::sync::Arc;
 
 use super::batch::{BatchKind, Framer, Stream};
-use super::{InputError, ReadOptions, ShardStats};
+use super::{ErrorKind, InputError, OwnedDocument, Position, ReadOptions, ShardStats};
 
-pub(crate) struct CsvFramer {}
+/// Streams the rows of a CSV/TSV shard as batches of documents.
+pub(crate) struct CsvFramer {
+    reader: csv::Reader<Box<dyn BufRead + Send>>,
+    shard: Arc<str>,
+    columns: Columns,
+    header_len: usize,
+    /// Kaggle exports written by pandas with an unnamed index column sometimes have one more
+    /// header name (an empty one, first) than fields per row; such rows are read shifted by one.
+    unnamed_index: bool,
+    record: csv::ByteRecord,
+    batch_bytes: usize,
+    max_doc_bytes: usize,
+    /// Decompressed bytes already counted into the stats.
+    counted: u64,
+    done: bool,
+}
+
+/// Header indexes of the columns a document is made of.
+struct Columns {
+    text: usize,
+    text_name: String,
+    id: Option<usize>,
+    url: Option<usize>,
+}
 
 impl CsvFramer {
+    /// Reads the header row and finds the columns; fails when the text column is absent or the
+    /// header cannot be read.
     pub(crate) fn new(
-        _stream: Stream,
-        _shard: Arc<str>,
-        _opts: &ReadOptions,
-        _delimiter: u8,
+        stream: Stream,
+        shard: Arc<str>,
+        opts: &ReadOptions,
+        delimiter: u8,
     ) -> Result<CsvFramer, InputError> {
-        Ok(CsvFramer {})
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(true)
+            // Kaggle files have ragged rows; the text column is read by index when present.
+            .flexible(true)
+            // Records end at `\n` only: with the default (any of `\r`, `\n`, `\r\n`) the
+            // crate reports a CRLF record's start one byte and one line early, at the `\n` left
+            // over from the previous record. The `\r` is stripped from the last field instead.
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_reader(stream.into_reader());
+        let header = reader
+            .byte_headers()
+            .map_err(|e| csv_error(&shard, &e, 1))?
+            .clone();
+        let names: Vec<String> = (0..header.len())
+            .filter_map(|i| field(&header, i))
+            .map(|h| String::from_utf8_lossy(h).into_owned())
+            .collect();
+
+        let text_name = opts.text_field.as_str();
+        let text = find_column(&names, text_name).ok_or_else(|| {
+            InputError::new(
+                &*shard,
+                ErrorKind::MissingColumn {
+                    column: text_name.to_string(),
+                    columns: names.clone(),
+                },
+            )
+        })?;
+        let id = find_column(&names, opts.id_field.as_str());
+        let url = match &opts.url_field {
+            Some(f) => find_column(&names, f.as_str()),
+            None => find_column(&names, "url"),
+        };
+        let unnamed_index = names.len() > 1 && names[0].trim().is_empty();
+        Ok(CsvFramer {
+            reader,
+            shard,
+            columns: Columns {
+                text,
+                text_name: names[text].clone(),
+                id,
+                url,
+            },
+            header_len: names.len(),
+            unnamed_index,
+            record: csv::ByteRecord::new(),
+            batch_bytes: opts.batch_bytes.max(1),
+            max_doc_bytes: opts.max_doc_bytes,
+            counted: 0,
+            done: false,
+        })
+    }
+
+    /// Adds the bytes consumed since the last call to the decompressed-byte counter.
+    fn count_bytes(&mut self, stats: &mut ShardStats) {
+        let now = self.reader.position().byte();
+        stats.decompressed_bytes += now.saturating_sub(self.counted);
+        self.counted = now;
+    }
+
+    /// Turns the current record into a document, or records why it cannot be one.
+    fn document(&self, stats: &mut ShardStats) -> Option<OwnedDocument> {
+        let rec = &self.record;
+        let (line, offset) = rec
+            .position()
+            .map(|p| (p.line(), p.byte()))
+            .unwrap_or((0, 0));
+        if rec.len() == 1 && rec.get(0) == Some(b"\r") {
+            // A blank CRLF line (see the terminator in `new`); the crate skips blank LF lines.
+            return None;
+        }
+        let shift = usize::from(self.unnamed_index && rec.len() + 1 == self.header_len);
+        let cell = |idx: usize| idx.checked_sub(shift).and_then(|i| field(rec, i));
+
+        let Some(text) = cell(self.columns.text) else {
+            stats.broken(
+                InputError::new(
+                    &*self.shard,
+                    ErrorKind::Csv(format!(
+                        "row has {} fields; the header has {} and the text column {:?} is field {}",
+                        rec.len(),
+                        self.header_len,
+                        self.columns.text_name,
+                        self.columns.text + 1
+                    )),
+                )
+                .at_line(line)
+                .at_offset(offset),
+            );
+            return None;
+        };
+        if text.len() > self.max_doc_bytes {
+            stats.skip("oversized");
+            return None;
+        }
+
+        let mut bad_utf8 = false;
+        let mut decode = |b: &[u8]| match String::from_utf8_lossy(b) {
+            Cow::Borrowed(s) => s.to_string(),
+            Cow::Owned(s) => {
+                bad_utf8 = true;
+                s
+            }
+        };
+        let text = decode(text);
+        let id = self
+            .columns
+            .id
+            .and_then(cell)
+            .filter(|v| !v.is_empty())
+            .map(&mut decode)
+            .unwrap_or_else(|| format!("{}:{}", self.shard, line));
+        let url = self
+            .columns
+            .url
+            .and_then(cell)
+            .filter(|v| !v.is_empty())
+            .map(&mut decode);
+        if bad_utf8 {
+            stats.warn(
+                InputError::new(&*self.shard, ErrorKind::InvalidUtf8)
+                    .at_line(line)
+                    .at_offset(offset),
+            );
+        }
+        Some(OwnedDocument {
+            id,
+            url,
+            text,
+            date: None,
+            dump: None,
+            position: Position { line, offset },
+        })
     }
 }
 
 impl Framer for CsvFramer {
-    fn next_batch(&mut self, _stats: &mut ShardStats) -> Option<BatchKind> {
-        None
+    fn next_batch(&mut self, stats: &mut ShardStats) -> Option<BatchKind> {
+        if self.done {
+            return None;
+        }
+        let mut docs = Vec::new();
+        let mut text_bytes = 0usize;
+        while text_bytes < self.batch_bytes {
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(true) => {
+                    if let Some(doc) = self.document(stats) {
+                        // The fixed part stands for the document's own overhead, so that a file
+                        // of empty cells still comes in bounded batches.
+                        text_bytes += doc.text.len() + doc.id.len() + 64;
+                        docs.push(doc);
+                    }
+                }
+                Ok(false) => {
+                    self.done = true;
+                    break;
+                }
+                Err(e) => {
+                    // The rest of the stream is unreadable (truncated or corrupt compressed
+                    // data): keep what came before and stop.
+                    let line = self.reader.position().line();
+                    stats.incomplete = true;
+                    stats.broken(csv_error(&self.shard, &e, line));
+                    self.done = true;
+                    break;
+                }
+            }
+        }
+        self.count_bytes(stats);
+        if docs.is_empty() && self.done {
+            None
+        } else {
+            Some(BatchKind::Docs(docs))
+        }
     }
+}
+
+/// A field of a record, without the `\r` of a CRLF line ending on the last one.
+fn field(rec: &csv::ByteRecord, i: usize) -> Option<&[u8]> {
+    let f = rec.get(i)?;
+    if i + 1 == rec.len() {
+        Some(f.strip_suffix(b"\r").unwrap_or(f))
+    } else {
+        Some(f)
+    }
+}
+
+/// Finds a header column: an exact match first, then ignoring case and surrounding whitespace
+/// (Netflix's header is ` show_id`, and users type `description` for `Description`).
+fn find_column(names: &[String], wanted: &str) -> Option<usize> {
+    names.iter().position(|n| n == wanted).or_else(|| {
+        let wanted = wanted.trim();
+        names
+            .iter()
+            .position(|n| n.trim().eq_ignore_ascii_case(wanted))
+    })
+}
+
+/// Converts a `csv` error; I/O errors are the decompressor's, so they are reported as such.
+fn csv_error(shard: &str, e: &csv::Error, fallback_line: u64) -> InputError {
+    let line = e.position().map(|p| p.line()).unwrap_or(fallback_line);
+    let kind = match e.kind() {
+        csv::ErrorKind::Io(io) => ErrorKind::Decompress(io.to_string()),
+        _ => ErrorKind::Csv(e.to_string()),
+    };
+    InputError::new(shard, kind).at_line(line)
 }
