@@ -66,6 +66,7 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
         Some(dir) => {
             fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+            remove_stale_temp_files(dir);
             Some(dir.clone())
         }
         None => None,
@@ -293,6 +294,10 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
         print_summary(&summary);
     }
 
+    if stopped_early {
+        // Only a closed stdout stops a run without an error (like `| head`): not a failure.
+        return Ok(Exit::Clean);
+    }
     let t = &summary.totals;
     let readable = summary.shards.iter().any(|r| !r.format.is_empty());
     Ok(if !readable {
@@ -360,6 +365,26 @@ fn attribute_paths(dir: &Path, shards: &[Shard]) -> Result<Vec<PathBuf>> {
         paths.push(path);
     }
     Ok(paths)
+}
+
+/// Removes temporary files a killed run left behind (they never carry a final name).
+fn remove_stale_temp_files(dir: &Path) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else if entry.file_name().to_string_lossy().contains(".tropescan-tmp-") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 fn marker_path(dir: &Path, attribute_path: &Path) -> PathBuf {
