@@ -22,9 +22,9 @@ use html5gum::{Span, Tokenizer};
 ///   the current line; paragraphs, headings, lists, tables and similar large blocks leave a
 ///   blank line. Table cells are separated by a space. Inline elements (`a`, `b`, `span`, ...)
 ///   never split a word.
-/// - Runs of spaces, tabs, newlines and no-break spaces collapse to one space; lines are
-///   trimmed; there is never more than one blank line in a row, and no leading or trailing
-///   blank lines. Inside `<pre>` newlines are kept as line breaks.
+/// - Runs of spaces, tabs, newlines, no-break and ideographic spaces collapse to one space;
+///   lines are trimmed; there is never more than one blank line in a row, and no leading or
+///   trailing blank lines. Inside `<pre>` newlines are kept as line breaks.
 ///
 /// Pure and infallible: any input gives some text.
 pub fn html_to_text(html: &str) -> String {
@@ -159,7 +159,8 @@ impl TextBuilder {
     }
 
     /// Appends decoded character data, collapsing whitespace. Works on bytes: the only
-    /// multi-byte whitespace handled is U+00A0 (C2 A0), which `&nbsp;` produces everywhere.
+    /// multi-byte whitespace handled is U+00A0 (C2 A0), which `&nbsp;` produces everywhere,
+    /// and the ideographic space U+3000 (E3 80 80) that CJK pages pad with.
     fn push_text(&mut self, value: &[u8]) {
         let mut i = 0;
         let n = value.len();
@@ -174,6 +175,7 @@ impl TextBuilder {
                     1
                 }
                 0xc2 if value.get(i + 1) == Some(&0xa0) => 2,
+                0xe3 if value.get(i + 1..i + 3) == Some(&[0x80, 0x80]) => 3,
                 _ => 0,
             };
             if ws_len > 0 {
@@ -187,6 +189,7 @@ impl TextBuilder {
                 let b = value[i];
                 if matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0c)
                     || (b == 0xc2 && value.get(i + 1) == Some(&0xa0))
+                    || (b == 0xe3 && value.get(i + 1..i + 3) == Some(&[0x80, 0x80]))
                 {
                     break;
                 }
@@ -194,7 +197,7 @@ impl TextBuilder {
             }
             self.flush_pending();
             // The tokenizer works on a &str and decodes entities to UTF-8, and the run is cut
-            // only at ASCII bytes or before a C2 lead byte, so it is whole UTF-8; the lossy
+            // only at ASCII bytes or before a lead byte, so it is whole UTF-8; the lossy
             // conversion is a guard that costs nothing when the bytes are valid.
             self.text
                 .push_str(&String::from_utf8_lossy(&value[start..i]));
@@ -259,6 +262,10 @@ mod tests {
     fn whitespace_collapses_and_lines_are_trimmed() {
         let html = "  <p>  a \t\n  b  </p>\n\n\n<p>\n c </p>  <div> </div><div></div><p>d</p> ";
         assert_eq!(html_to_text(html), "a b\n\nc\n\nd");
+        assert_eq!(
+            html_to_text("<p>\u{3000}日本\u{3000}\u{3000}語\u{3000}</p>"),
+            "日本 語"
+        );
     }
 
     #[test]

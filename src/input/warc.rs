@@ -709,34 +709,42 @@ fn pass_bytes(r: &mut dyn BufRead, n: u64, mut f: impl FnMut(&[u8])) -> (u64, Op
     (done, None)
 }
 
-/// Consumes the record terminator. Returns the bytes consumed and whether it was right: two
-/// line ends (`\r\n` or `\n`), or the end of the stream after zero or more of them.
+/// Consumes the record terminator. Returns the bytes consumed and whether it was right:
+/// `\r\n\r\n` or `\n\n`, or the end of the stream after part of one. Mixed line ends
+/// (`\n\r\n`) mean the block ran on by a byte or two: its Content-Length is wrong.
 fn read_terminator(r: &mut dyn BufRead) -> io::Result<(u64, bool)> {
     let mut consumed = 0u64;
     let mut line_ends = 0;
+    let mut crlf = None;
     while line_ends < 2 {
         let Some(b) = peek(r)? else {
             return Ok((consumed, true));
         };
-        match b {
+        let this_crlf = match b {
             b'\n' => {
                 r.consume(1);
                 consumed += 1;
-                line_ends += 1;
+                false
             }
             b'\r' => {
                 r.consume(1);
                 consumed += 1;
-                if peek(r)? == Some(b'\n') {
-                    r.consume(1);
-                    consumed += 1;
-                    line_ends += 1;
-                } else {
-                    return Ok((consumed, false));
+                match peek(r)? {
+                    Some(b'\n') => {
+                        r.consume(1);
+                        consumed += 1;
+                        true
+                    }
+                    None => return Ok((consumed, true)),
+                    Some(_) => return Ok((consumed, false)),
                 }
             }
             _ => return Ok((consumed, false)),
+        };
+        if *crlf.get_or_insert(this_crlf) != this_crlf {
+            return Ok((consumed, false));
         }
+        line_ends += 1;
     }
     Ok((consumed, true))
 }
