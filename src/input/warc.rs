@@ -15,7 +15,9 @@
 //!   chunked transfer coding and gzip/deflate content coding are undone, the charset is
 //!   decoded ([`super::charset`]) and the HTML converted to text ([`super::html`]). HTTP
 //!   status is not looked at: redirect and error pages with HTML bodies are documents too,
-//!   as in the reference counts.
+//!   as in the reference counts. A document's id is the WARC-Record-ID as written
+//!   (`<urn:uuid:...>`), or `<shard>@<offset>` when the record has none; url and date are
+//!   WARC-Target-URI and WARC-Date; the position is the byte offset of the record.
 //!
 //! Faults never stop the shard and never panic. Every error names the shard and the byte
 //! offset (in the decompressed stream) of the record concerned:
@@ -931,6 +933,43 @@ mod tests {
     }
 
     #[test]
+    fn bad_chunking_keeps_the_page_and_warns() {
+        let block =
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n\
+            9\r\n<p>Hello \r\nzz\r\nworld</p>";
+        let (docs, stats) = run(&record("response", "", block), 5, &ReadOptions::default());
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].text, "Hello zz world");
+        assert_eq!(stats.broken, 0);
+        assert_eq!(stats.errors.len(), 1);
+        assert!(stats.errors[0].message().contains("chunked"));
+        assert_eq!(stats.errors[0].offset(), Some(0));
+    }
+
+    #[test]
+    fn html_sniffed_without_content_type() {
+        let mut data = record(
+            "response",
+            "",
+            b"HTTP/1.0 200 OK\r\n\r\n<!-- x --><!DOCTYPE html><p>sniffed</p>",
+        );
+        data.extend(record(
+            "response",
+            "",
+            b"HTTP/1.0 200 OK\r\n\r\nUser-agent: *\nDisallow: /",
+        ));
+        data.extend(record(
+            "response",
+            "",
+            b"HTTP/1.0 404 Not Found\r\nContent-Type: TEXT/HTML\r\n\r\n<p>gone</p>",
+        ));
+        let (docs, stats) = run(&data, 64, &ReadOptions::default());
+        let texts: Vec<_> = docs.iter().map(|d| d.text.as_str()).collect();
+        assert_eq!(texts, ["sniffed", "gone"]);
+        assert_eq!(stats.skipped["non_html"], 1);
+    }
+
+    #[test]
     fn content_encoding_gzip() {
         use std::io::Write;
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -1036,6 +1075,51 @@ mod tests {
         let (docs, stats) = run(&data, 1, &ReadOptions::default());
         assert_eq!(docs.len(), 1);
         assert_eq!(stats.broken, 1);
+    }
+
+    /// Every WARC file of the shared corpus, decompressed and fed through a 1-byte buffer,
+    /// gives the same documents and stats as through a large one.
+    #[test]
+    fn corpus_through_one_byte_buffers() {
+        let root = std::env::var_os("TROPESCAN_CORPUS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+            });
+        let Ok(counts) = std::fs::read_to_string(root.join("COUNTS.tsv")) else {
+            eprintln!("\n*** SKIPPED: corpus not found (set TROPESCAN_CORPUS) ***\n");
+            return;
+        };
+        let mut files: Vec<String> = counts
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split('\t').next())
+            .filter(|p| p.contains(".warc"))
+            .map(str::to_string)
+            .collect();
+        for m in [
+            "warcio-example-trunc.warc",
+            "warcio-example-wrong-chunks.warc.gz",
+            "warcio-example-bad-non-chunked.warc.gz",
+            "iawc-mutliple-headers.warc",
+        ] {
+            files.push(format!("crawl/malformed/{m}"));
+        }
+        for f in &files {
+            let raw = std::fs::read(root.join(f)).unwrap();
+            let mut data = Vec::new();
+            if f.ends_with(".gz") {
+                // Up to the decoder's error, as the framer would see it.
+                let _ = flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut data);
+            } else {
+                data = raw;
+            }
+            let (big, big_stats) = run(&data, 1 << 16, &ReadOptions::default());
+            let (small, small_stats) = run(&data, 1, &ReadOptions::default());
+            assert_eq!(big, small, "{f}");
+            assert_eq!(big_stats, small_stats, "{f}");
+            assert!(!big.is_empty() || f.ends_with(".wat.gz"), "{f}");
+        }
     }
 
     proptest::proptest! {
