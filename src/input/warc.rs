@@ -368,8 +368,12 @@ pub(crate) fn parse_records(
             Kind::Response => {
                 match response_text(block, rec.truncated, opts, &mut |k| stats.warn(at(k))) {
                     Ok(t) => Cow::Owned(t),
-                    Err(reason) => {
+                    Err(NotText::Skip(reason)) => {
                         stats.skip(reason);
+                        continue;
+                    }
+                    Err(NotText::Broken(kind)) => {
+                        stats.broken(at(kind));
                         continue;
                     }
                 }
@@ -395,6 +399,14 @@ pub(crate) fn parse_records(
     }
 }
 
+/// Why a response is not a document.
+enum NotText {
+    /// Not a page by design (`non_html`) or too large (`oversized`).
+    Skip(&'static str),
+    /// A page that cannot be read.
+    Broken(ErrorKind),
+}
+
 /// The HTTP head of a response: the fields we use.
 #[derive(Default)]
 struct HttpHead<'a> {
@@ -410,7 +422,7 @@ fn response_text(
     truncated: bool,
     opts: &ReadOptions,
     warn: &mut dyn FnMut(ErrorKind),
-) -> Result<String, &'static str> {
+) -> Result<String, NotText> {
     let (head, payload) = split_http(block);
     let is_html = match head.content_type {
         Some(ct) => {
@@ -428,7 +440,7 @@ fn response_text(
         }
     };
     if !is_html {
-        return Err("non_html");
+        return Err(NotText::Skip("non_html"));
     }
 
     let mut payload = Cow::Borrowed(payload);
@@ -453,7 +465,14 @@ fn response_text(
                 }
                 Cow::Owned(body)
             }
-            Decoded::TooLarge => return Err("oversized"),
+            Decoded::TooLarge => return Err(NotText::Skip("oversized")),
+            Decoded::Unsupported => {
+                let msg = format!(
+                    "cannot undo Content-Encoding {} (unsupported or corrupt); page dropped",
+                    String::from_utf8_lossy(ce.trim_ascii())
+                );
+                return Err(NotText::Broken(ErrorKind::Warc(msg)));
+            }
         };
     }
 
@@ -592,24 +611,28 @@ fn bad_chunk(
 
 /// The result of undoing a Content-Encoding.
 enum Decoded {
-    /// Not encoded after all (or an encoding we cannot undo, with a text-like payload).
+    /// Not encoded after all: the payload is text.
     AsIs,
     /// Decoded (with a fault message if the stream broke; what decoded is kept).
     Done(Vec<u8>, Option<String>),
     /// Inflates to more than the document limit (a decompression bomb or a huge page).
     TooLarge,
+    /// Binary, and encoded with something we do not decode (br, zstd) or corrupt.
+    Unsupported,
 }
 
 /// Undoes gzip or deflate content coding when the payload really is encoded: many crawlers
-/// store the decoded payload but keep the header, so the magic bytes decide.
+/// store the decoded payload but keep the header, so the bytes decide. A text-like payload
+/// is taken as is whatever the header says; a binary one we cannot decode (brotli, zstd, a
+/// corrupt stream) is [`Decoded::Unsupported`], since its "text" would be noise.
 fn content_decode(payload: &[u8], encoding: &[u8], limit: usize) -> Decoded {
     let enc = encoding.trim_ascii();
-    let reader: Box<dyn Read + '_> = if (enc.eq_ignore_ascii_case(b"gzip")
-        || enc.eq_ignore_ascii_case(b"x-gzip"))
-        && payload.starts_with(&[0x1f, 0x8b])
-    {
+    let gzip = enc.eq_ignore_ascii_case(b"gzip") || enc.eq_ignore_ascii_case(b"x-gzip");
+    let reader: Box<dyn Read + '_> = if gzip && payload.starts_with(&[0x1f, 0x8b]) {
         Box::new(flate2::read::MultiGzDecoder::new(payload))
-    } else if enc.eq_ignore_ascii_case(b"deflate") && looks_deflated(payload) {
+    } else if is_identity(enc) || !looks_binary(payload) {
+        return Decoded::AsIs;
+    } else if enc.eq_ignore_ascii_case(b"deflate") {
         // "deflate" is zlib by the RFC, raw deflate in practice as often as not.
         let zlib = payload.len() >= 2
             && payload[0] & 0x0f == 8
@@ -620,7 +643,7 @@ fn content_decode(payload: &[u8], encoding: &[u8], limit: usize) -> Decoded {
             Box::new(flate2::read::DeflateDecoder::new(payload))
         }
     } else {
-        return Decoded::AsIs;
+        return Decoded::Unsupported;
     };
     let mut out = Vec::new();
     let res = reader.take(limit as u64 + 1).read_to_end(&mut out);
@@ -629,7 +652,7 @@ fn content_decode(payload: &[u8], encoding: &[u8], limit: usize) -> Decoded {
     }
     match res {
         Ok(_) => Decoded::Done(out, None),
-        Err(_) if out.is_empty() => Decoded::AsIs,
+        Err(_) if out.is_empty() => Decoded::Unsupported,
         Err(e) => Decoded::Done(
             out,
             Some(format!(
@@ -640,14 +663,20 @@ fn content_decode(payload: &[u8], encoding: &[u8], limit: usize) -> Decoded {
     }
 }
 
-/// A payload that is not plain text: deflate data is binary from its first bytes.
-fn looks_deflated(payload: &[u8]) -> bool {
-    let head = &payload[..payload.len().min(64)];
-    let text_like = head
+fn is_identity(enc: &[u8]) -> bool {
+    enc.is_empty() || enc.eq_ignore_ascii_case(b"identity") || enc.eq_ignore_ascii_case(b"none")
+}
+
+/// A payload that is not text. Text in any ASCII-compatible encoding (UTF-8, EUC-JP, GBK,
+/// windows-1251, ...) has high bytes aplenty but almost no C0 control bytes besides tab, line
+/// ends, form feed and escape; compressed data has about one in ten.
+fn looks_binary(payload: &[u8]) -> bool {
+    let head = &payload[..payload.len().min(256)];
+    let controls = head
         .iter()
-        .filter(|&&b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+        .filter(|&&b| matches!(b, 0x00..=0x08 | 0x0e..=0x1a | 0x1c..=0x1f))
         .count();
-    !head.is_empty() && text_like * 10 < head.len() * 9
+    controls >= 2
 }
 
 /// Reads one line (up to and including `\n`) into `buf`, keeping at most `limit` bytes.
@@ -996,6 +1025,25 @@ mod tests {
         let (docs, stats) = run(&record("response", "", &block), 16, &opts);
         assert!(docs.is_empty());
         assert_eq!(stats.skipped["oversized"], 1);
+    }
+
+    #[test]
+    fn undecodable_content_encoding_is_broken() {
+        let mut block =
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Type: text/html\r\n\r\n".to_vec();
+        block.extend((0..200u8).map(|i| i.wrapping_mul(37)));
+        let mut data = record("response", "", &block);
+        // The same header on a payload stored decoded is fine.
+        data.extend(record(
+            "response",
+            "",
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Type: text/html\r\n\r\n<p>plain</p>",
+        ));
+        let (docs, stats) = run(&data, 7, &ReadOptions::default());
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].text, "plain");
+        assert_eq!(stats.broken, 1);
+        assert!(stats.errors[0].message().contains("Content-Encoding br"));
     }
 
     #[test]
