@@ -28,7 +28,11 @@
 //!   reading resumes at the next version line;
 //! - a stream that ends inside a record (truncated file, or a decompression error): the
 //!   partial record is still delivered when it is a document with some bytes (a clipped page
-//!   is mostly text worth scanning), the error is recorded and the shard marked incomplete.
+//!   is mostly text worth scanning), the error is recorded and the shard marked incomplete;
+//! - bad chunked transfer coding: the page is delivered with what de-chunked plus the rest
+//!   of the bytes as they are, and a warning (see [`dechunk`]);
+//! - a corrupt gzip/deflate payload: what inflated is delivered, with a warning; a binary
+//!   payload that cannot be decoded at all (brotli, zstd, garbage) is a broken record.
 
 use std::borrow::Cow;
 use std::io::{self, BufRead, Read};
@@ -460,7 +464,8 @@ fn response_text(
         payload = match content_decode(&payload, ce, opts.max_doc_bytes) {
             Decoded::AsIs => payload,
             Decoded::Done(body, fault) => {
-                if let Some(fault) = fault {
+                // A cut record is reported once, by the framer.
+                if let Some(fault) = fault.filter(|_| !truncated) {
                     warn(ErrorKind::Warc(fault));
                 }
                 Cow::Owned(body)
