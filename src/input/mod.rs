@@ -19,6 +19,7 @@
 //! the file and the line or byte offset, counted in the shard's [`ShardStats`].
 
 mod batch;
+mod charset;
 pub mod codec;
 mod csv;
 pub mod discover;
