@@ -35,7 +35,11 @@ fn bench(c: &mut Criterion) {
     };
     // ~34 MB of real JSONL: film plots, web prose, news.
     let mut jsonl = Vec::new();
-    for f in ["plots/plots_all.jsonl.zst", "shards/prose.jsonl.zst", "shards/ag_news.jsonl.zst"] {
+    for f in [
+        "plots/plots_all.jsonl.zst",
+        "shards/prose.jsonl.zst",
+        "shards/ag_news.jsonl.zst",
+    ] {
         jsonl.extend(decompressed(&root.join(f)));
     }
     let expected_docs = 35171 + 302 + 7600;

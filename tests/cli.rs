@@ -39,7 +39,10 @@ fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.push((p.strip_prefix(dir).unwrap().to_path_buf(), fs::read(&p).unwrap()));
+                out.push((
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    fs::read(&p).unwrap(),
+                ));
             }
         }
     }
@@ -88,7 +91,10 @@ fn thread_count_never_changes_output_bytes() {
 
     let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     for (d, j) in dirs.iter().zip(["1", "2"]) {
-        let out = run(tropescan().args(["scan", "-q", "-j", j, "-o"]).arg(d.path()).args(&inputs));
+        let out = run(tropescan()
+            .args(["scan", "-q", "-j", j, "-o"])
+            .arg(d.path())
+            .args(&inputs));
         assert!(code(&out) <= 1);
     }
     let a = tree(&dirs[0].path().join("attributes"));
@@ -102,27 +108,49 @@ fn attribute_files_align_with_documents_and_keep_compression() {
     let Some(root) = corpus() else { return };
     let dir = tempfile::tempdir().unwrap();
     let input = root.join("shards");
-    let out = run(tropescan().args(["scan", "-q", "-o"]).arg(dir.path()).arg(&input));
+    let out = run(tropescan()
+        .args(["scan", "-q", "-o"])
+        .arg(dir.path())
+        .arg(&input));
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-    for name in ["ag_news.jsonl.zst", "wikitext2.jsonl.gz", "gutenberg.jsonl", "prose.jsonl.zst"] {
+    for name in [
+        "ag_news.jsonl.zst",
+        "wikitext2.jsonl.gz",
+        "gutenberg.jsonl",
+        "prose.jsonl.zst",
+    ] {
         let attr = dir.path().join("attributes").join(name);
         let raw = fs::read(&attr).unwrap();
         let shard_raw = fs::read(input.join(name)).unwrap();
         use tropescan::input::Compression;
-        assert_eq!(Compression::detect(&raw), Compression::detect(&shard_raw), "{name} keeps its codec");
+        assert_eq!(
+            Compression::detect(&raw),
+            Compression::detect(&shard_raw),
+            "{name} keeps its codec"
+        );
         let attrs = json_lines(&decompress(&attr));
         let docs = json_lines(&decompress(&input.join(name)));
-        assert_eq!(attrs.len(), docs.len(), "{name}: one attribute line per document");
+        assert_eq!(
+            attrs.len(),
+            docs.len(),
+            "{name}: one attribute line per document"
+        );
         for (a, d) in attrs.iter().zip(&docs) {
             assert_eq!(a["id"], d["id"], "{name}: ids align row by row");
             let map = a["attributes"].as_object().expect("attributes object");
             for (key, spans) in map {
                 assert!(key.starts_with("tropescan__rogue_ai__"));
-                assert!(key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{key}");
+                assert!(
+                    key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                    "{key}"
+                );
                 let text_chars = d["text"].as_str().unwrap().chars().count() as u64;
                 for s in spans.as_array().unwrap() {
                     let (start, end) = (s[0].as_u64().unwrap(), s[1].as_u64().unwrap());
-                    assert!(start < end && end <= text_chars, "{key} span {s} within text");
+                    assert!(
+                        start < end && end <= text_chars,
+                        "{key} span {s} within text"
+                    );
                 }
             }
         }
@@ -135,15 +163,28 @@ fn attribute_spans_are_code_points() {
     let dir = tempfile::tempdir().unwrap();
     let shard = dir.path().join("u.jsonl");
     let text = "Ünïcödé prelude — «» 日本語. The rogue AI Skynet seized control and launched the missiles to exterminate humanity; the machines rose up against their creators.";
-    fs::write(&shard, format!("{}\n", serde_json::json!({"id": "u1", "text": text}))).unwrap();
+    fs::write(
+        &shard,
+        format!("{}\n", serde_json::json!({"id": "u1", "text": text})),
+    )
+    .unwrap();
     let out = run(tropescan().args(["scan", "-q", "--evidence"]).arg(&shard));
     let line = &json_lines(&out.stdout)[0];
     let evidence = line["evidence"].as_array().unwrap();
-    assert!(!evidence.is_empty(), "the test sentence must match something: {line}");
+    assert!(
+        !evidence.is_empty(),
+        "the test sentence must match something: {line}"
+    );
     let chars: Vec<char> = text.chars().collect();
     for e in evidence {
-        let (bs, be) = (e["start"].as_u64().unwrap() as usize, e["end"].as_u64().unwrap() as usize);
-        let (cs, ce) = (e["char_start"].as_u64().unwrap() as usize, e["char_end"].as_u64().unwrap() as usize);
+        let (bs, be) = (
+            e["start"].as_u64().unwrap() as usize,
+            e["end"].as_u64().unwrap() as usize,
+        );
+        let (cs, ce) = (
+            e["char_start"].as_u64().unwrap() as usize,
+            e["char_end"].as_u64().unwrap() as usize,
+        );
         let by_chars: String = chars[cs..ce].iter().collect();
         assert_eq!(&text[bs..be], by_chars);
         assert!(cs < bs, "non-ASCII prefix makes code-point offsets smaller");
@@ -172,38 +213,82 @@ fn exit_status_and_summary_tell_what_happened() {
     assert_eq!(code(&out), 0);
 
     // Errors in some inputs: 1, the rest is still read, and everything is listed.
-    let out = run(tropescan().args(["scan", "-o"]).arg(&o).arg(&good).arg(&bad).arg(&missing));
+    let out = run(tropescan()
+        .args(["scan", "-o"])
+        .arg(&o)
+        .arg(&good)
+        .arg(&bad)
+        .arg(&missing));
     assert_eq!(code(&out), 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("{}:2", bad.display())), "{stderr}");
     assert!(stderr.contains("missing.jsonl"), "{stderr}");
-    let summary: Value = serde_json::from_slice(&fs::read(o.join("summary.json")).unwrap()).unwrap();
+    let summary: Value =
+        serde_json::from_slice(&fs::read(o.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["totals"]["documents"], 11);
     assert_eq!(summary["totals"]["broken"], 1);
     assert_eq!(summary["errors"].as_array().unwrap().len(), 2);
     assert_eq!(summary["errors"][1]["line"], 2);
     assert_eq!(summary["shards"].as_array().unwrap().len(), 2);
-    let shard_docs: u64 = summary["shards"].as_array().unwrap().iter().map(|s| s["documents"].as_u64().unwrap()).sum();
+    let shard_docs: u64 = summary["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["documents"].as_u64().unwrap())
+        .sum();
     assert_eq!(shard_docs, 11);
-    for key in ["tropescan_version", "lexicon", "threshold", "started_at", "finished_at", "options"] {
+    for key in [
+        "tropescan_version",
+        "lexicon",
+        "threshold",
+        "started_at",
+        "finished_at",
+        "options",
+    ] {
         assert!(summary.get(key).is_some(), "summary lacks {key}");
     }
     assert_eq!(summary["lexicon"]["hash"].as_str().unwrap().len(), 64);
 
     // Nothing readable, or a usage error: 2.
-    assert_eq!(code(&run(tropescan().args(["scan", "-q"]).arg(&missing))), 2);
-    assert_eq!(code(&run(tropescan().args(["scan", "--no-such-flag", "x"]))), 2);
-    assert_eq!(code(&run(tropescan().args(["scan", "--threshold", "7"]).arg(&good))), 2);
-    assert_eq!(code(&run(tropescan().args(["scan", "--flag-labels", "evil"]).arg(&good))), 2);
+    assert_eq!(
+        code(&run(tropescan().args(["scan", "-q"]).arg(&missing))),
+        2
+    );
+    assert_eq!(
+        code(&run(tropescan().args(["scan", "--no-such-flag", "x"]))),
+        2
+    );
+    assert_eq!(
+        code(&run(tropescan()
+            .args(["scan", "--threshold", "7"])
+            .arg(&good))),
+        2
+    );
+    assert_eq!(
+        code(&run(tropescan()
+            .args(["scan", "--flag-labels", "evil"])
+            .arg(&good))),
+        2
+    );
 
     // --fail-on-flagged: 3 when something is flagged, 0 when not.
     let villain = dir.path().join("villain.jsonl");
     fs::write(&villain, format!("{}\n", serde_json::json!({"id": "v", "text":
         "In the film, the rogue AI Skynet becomes self-aware, seizes control of the missiles and launches a nuclear war to exterminate humanity. The machines then hunt the survivors."}))).unwrap();
-    let out = run(tropescan().args(["scan", "-q", "--fail-on-flagged"]).arg(&villain));
+    let out = run(tropescan()
+        .args(["scan", "-q", "--fail-on-flagged"])
+        .arg(&villain));
     assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stdout));
-    assert_eq!(code(&run(tropescan().args(["scan", "-q", "--fail-on-flagged"]).arg(&good))), 0);
-    let out = run(tropescan().args(["scan", "-q", "--flagged-only"]).arg(&villain).arg(&good));
+    assert_eq!(
+        code(&run(tropescan()
+            .args(["scan", "-q", "--fail-on-flagged"])
+            .arg(&good))),
+        0
+    );
+    let out = run(tropescan()
+        .args(["scan", "-q", "--flagged-only"])
+        .arg(&villain)
+        .arg(&good));
     assert_eq!(json_lines(&out.stdout).len(), 1);
 }
 
@@ -219,7 +304,12 @@ fn standard_input_is_a_shard() {
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(&fs::read(&shard).unwrap()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&fs::read(&shard).unwrap())
+        .unwrap();
     assert!(child.wait().unwrap().success());
     let attrs = json_lines(&decompress(&dir.path().join("attributes/stdin")));
     assert_eq!(attrs.len(), 10);
@@ -237,7 +327,9 @@ fn closed_stdout_is_not_an_error() {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
     assert!(first.starts_with('{'));
     // The reader is dropped here: like `tropescan scan ... | head -1`.
     let out = child.wait_with_output().unwrap();
@@ -256,7 +348,11 @@ fn outputs_never_leave_the_output_folder() {
     fs::write(b.join("in/sub/a.jsonl"), doc).unwrap();
     fs::write(b.join("elsewhere/secret.jsonl"), doc).unwrap();
     #[cfg(unix)]
-    std::os::unix::fs::symlink(b.join("elsewhere/secret.jsonl"), b.join("in/sub/link.jsonl")).unwrap();
+    std::os::unix::fs::symlink(
+        b.join("elsewhere/secret.jsonl"),
+        b.join("in/sub/link.jsonl"),
+    )
+    .unwrap();
 
     // Relative input with `..`, an absolute input, a directory holding a symlink.
     let out = run(tropescan()
@@ -264,7 +360,9 @@ fn outputs_never_leave_the_output_folder() {
         .args(["scan", "-q", "-o", "out", "../in/sub/a.jsonl"])
         .arg(b.join("elsewhere/secret.jsonl")));
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-    let out = run(tropescan().current_dir(b.join("work")).args(["scan", "-q", "-o", "out2", "../in"]));
+    let out = run(tropescan()
+        .current_dir(b.join("work"))
+        .args(["scan", "-q", "-o", "out2", "../in"]));
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let files: Vec<_> = tree(b).into_iter().map(|(p, _)| p).collect();
     let expected: Vec<PathBuf> = [
@@ -291,11 +389,18 @@ fn outputs_never_leave_the_output_folder() {
     #[cfg(unix)]
     {
         fs::create_dir_all(b.join("work/out3/attributes")).unwrap();
-        std::os::unix::fs::symlink(b.join("elsewhere"), b.join("work/out3/attributes/sub")).unwrap();
-        let out = run(tropescan().current_dir(b.join("work")).args(["scan", "-q", "-o", "out3", "../in"]));
+        std::os::unix::fs::symlink(b.join("elsewhere"), b.join("work/out3/attributes/sub"))
+            .unwrap();
+        let out = run(tropescan()
+            .current_dir(b.join("work"))
+            .args(["scan", "-q", "-o", "out3", "../in"]));
         assert_eq!(code(&out), 2);
         assert!(String::from_utf8_lossy(&out.stderr).contains("outside the output folder"));
-        assert_eq!(fs::read_dir(b.join("elsewhere")).unwrap().count(), 1, "nothing written outside");
+        assert_eq!(
+            fs::read_dir(b.join("elsewhere")).unwrap().count(),
+            1,
+            "nothing written outside"
+        );
     }
 }
 
@@ -325,28 +430,52 @@ fn killed_run_resumes_to_the_same_result() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(first_done.exists(), "the first shard finished before the kill");
+    assert!(
+        first_done.exists(),
+        "the first shard finished before the kill"
+    );
     // Every attribute file under its final name is complete (it decodes and has every line).
     for (p, _) in tree(&killed.join("attributes")) {
         let name = p.to_string_lossy().into_owned();
         if name.contains("tropescan-tmp") {
             continue;
         }
-        assert_eq!(json_lines(&decompress(&killed.join("attributes").join(&p))).len(), 35171, "{name}");
+        assert_eq!(
+            json_lines(&decompress(&killed.join("attributes").join(&p))).len(),
+            35171,
+            "{name}"
+        );
     }
 
-    let out = run(tropescan().args(["scan", "-q", "-j2", "--resume", "-o"]).arg(&killed).arg(&inputs));
+    let out = run(tropescan()
+        .args(["scan", "-q", "-j2", "--resume", "-o"])
+        .arg(&killed)
+        .arg(&inputs));
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-    let summary: Value = serde_json::from_slice(&fs::read(killed.join("summary.json")).unwrap()).unwrap();
-    let resumed = summary["shards"].as_array().unwrap().iter().filter(|s| s["resumed"] == true).count();
+    let summary: Value =
+        serde_json::from_slice(&fs::read(killed.join("summary.json")).unwrap()).unwrap();
+    let resumed = summary["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["resumed"] == true)
+        .count();
     assert!(resumed >= 1, "completed shards are skipped");
     assert_eq!(summary["totals"]["documents"], 12 * 35171);
 
     let fresh = base.path().join("fresh");
-    let out = run(tropescan().args(["scan", "-q", "-o"]).arg(&fresh).arg(&inputs));
+    let out = run(tropescan()
+        .args(["scan", "-q", "-o"])
+        .arg(&fresh)
+        .arg(&inputs));
     assert_eq!(code(&out), 0);
     let a = tree(&killed.join("attributes"));
     let b = tree(&fresh.join("attributes"));
-    assert_eq!(a.len(), 12, "stale temporary files are cleaned up: {:?}", a.iter().map(|x| &x.0).collect::<Vec<_>>());
+    assert_eq!(
+        a.len(),
+        12,
+        "stale temporary files are cleaned up: {:?}",
+        a.iter().map(|x| &x.0).collect::<Vec<_>>()
+    );
     assert_eq!(a, b);
 }

@@ -380,7 +380,11 @@ fn remove_stale_temp_files(dir: &Path) {
             };
             if kind.is_dir() {
                 stack.push(entry.path());
-            } else if entry.file_name().to_string_lossy().contains(".tropescan-tmp-") {
+            } else if entry
+                .file_name()
+                .to_string_lossy()
+                .contains(".tropescan-tmp-")
+            {
                 let _ = fs::remove_file(entry.path());
             }
         }
