@@ -149,9 +149,19 @@ struct AttributeLine<'a> {
 pub fn write_attribute_line(out: &mut Vec<u8>, doc: &Document<'_>, verdict: &Verdict) {
     let mut attributes = BTreeMap::new();
     if !verdict.evidence.is_empty() || verdict.score > 0.0 {
+        let whole = char_len(&doc.text);
         attributes.insert(
             format!("{ATTRIBUTE_PREFIX}score"),
-            vec![(0, char_len(&doc.text), round5(verdict.score))],
+            vec![(0, whole, round5(verdict.score))],
+        );
+        // Flagged-ness depends on the label and the threshold of this run: spell it out so a
+        // dolma filter needs no knowledge of either.
+        if verdict.flagged {
+            attributes.insert(format!("{ATTRIBUTE_PREFIX}flagged"), vec![(0, whole, 1.0)]);
+        }
+        attributes.insert(
+            format!("{ATTRIBUTE_PREFIX}label__{}", verdict.label.name()),
+            vec![(0, whole, 1.0)],
         );
         let mut offsets: Vec<usize> = verdict
             .evidence
