@@ -8,16 +8,34 @@ use serde::{Deserialize, Serialize};
 use crate::input::{InputError, ShardStats};
 use crate::scan::Verdict;
 
-/// Counts whitespace-separated words (ASCII whitespace separates; other bytes are word bytes).
+/// Counts words: maximal runs of bytes above 0x20 (space and ASCII control characters,
+/// which include all ASCII whitespace, separate words; UTF-8 multi-byte characters are word
+/// bytes).
+///
+/// Eight bytes at a time with bit tricks: a byte-at-a-time loop took a third of the whole scan
+/// time in a profile of `tropescan scan -j1` on 119 MB of JSONL.
 pub fn count_words(text: &str) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let bytes = text.as_bytes();
     let mut words = 0u64;
-    let mut in_word = false;
-    for &b in text.as_bytes() {
-        let space = b.is_ascii_whitespace();
-        if !space && !in_word {
-            words += 1;
-        }
-        in_word = !space;
+    // High bit of each byte set where that byte is a separator; starts "after a separator".
+    let mut prev_sep_top = 0x80u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        // Exact per-byte "b < 0x21": adding 0x5f to the low 7 bits sets bit 7 iff b >= 0x21;
+        // bytes with bit 7 set (UTF-8) are never separators.
+        let sep = !(((w & !HI) + 0x5f * LO) | w) & HI;
+        let prev = (sep << 8) | prev_sep_top;
+        words += u64::from((!sep & HI & prev).count_ones());
+        prev_sep_top = (sep >> 56) & 0x80;
+    }
+    let mut prev_sep = prev_sep_top != 0;
+    for &b in chunks.remainder() {
+        let sep = b < 0x21;
+        words += u64::from(prev_sep && !sep);
+        prev_sep = sep;
     }
     words
 }
@@ -246,10 +264,36 @@ impl Summary {
 mod tests {
     use super::*;
 
+    fn naive(text: &str) -> u64 {
+        let mut words = 0;
+        let mut in_word = false;
+        for &b in text.as_bytes() {
+            let sep = b < 0x21;
+            if !sep && !in_word {
+                words += 1;
+            }
+            in_word = !sep;
+        }
+        words
+    }
+
     #[test]
-    fn words_are_whitespace_runs() {
+    fn words_are_runs_between_separators() {
         assert_eq!(count_words(""), 0);
         assert_eq!(count_words("  a  b\tc\n"), 3);
         assert_eq!(count_words("héllo wörld"), 2);
+        assert_eq!(
+            count_words("one two three four five six seven eight nine"),
+            9
+        );
+        assert_eq!(count_words("abcdefgh ijklmnop"), 2);
+        assert_eq!(count_words("abcdefg hijklmnop"), 2);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_count_equals_naive(s in "[ a-z\t\n\u{e9}\u{65e5}\u{1}!]{0,80}") {
+            proptest::prop_assert_eq!(count_words(&s), naive(&s));
+        }
     }
 }
