@@ -303,6 +303,16 @@ enum Captured<'de> {
     Other(&'static str),
 }
 
+impl Captured<'_> {
+    fn duplicate(&self) -> Self {
+        match self {
+            Captured::Str(s) => Captured::Str(s.clone()),
+            Captured::Number(n) => Captured::Number(n.clone()),
+            Captured::Other(t) => Captured::Other(t),
+        }
+    }
+}
+
 /// The values taken from one line, indexed like the plan's paths.
 pub(crate) struct Extracted<'de> {
     values: Vec<Option<Captured<'de>>>,
@@ -317,10 +327,20 @@ impl<'de> Extracted<'de> {
             .find_map(|(_, v)| v.as_ref())
     }
 
-    fn string(&self, plan: &JsonPlan, slot: Slot) -> Option<Cow<'de, str>> {
-        match self.first(plan, slot)? {
-            Captured::Str(s) => Some(s.clone()),
-            Captured::Number(n) => Some(Cow::Owned(n.clone())),
+    /// Takes the first value captured for `slot` out (texts are large: never copied).
+    fn take(&mut self, plan: &JsonPlan, slot: Slot) -> Option<Captured<'de>> {
+        plan.paths
+            .iter()
+            .zip(self.values.iter_mut())
+            .filter(|((_, s), v)| *s == slot && v.is_some())
+            .find_map(|(_, v)| v.take())
+    }
+
+    /// Takes the first value captured for `slot` as a string (numbers are formatted).
+    fn string(&mut self, plan: &JsonPlan, slot: Slot) -> Option<Cow<'de, str>> {
+        match self.take(plan, slot)? {
+            Captured::Str(s) => Some(s),
+            Captured::Number(n) => Some(Cow::Owned(n)),
             Captured::Other(_) => None,
         }
     }
@@ -332,12 +352,17 @@ pub(crate) fn extract<'de>(
     plan: &JsonPlan,
 ) -> Result<Extracted<'de>, serde_json::Error> {
     let mut values: Vec<Option<Captured<'de>>> = (0..plan.paths.len()).map(|_| None).collect();
-    let live: Vec<usize> = (0..plan.paths.len()).collect();
+    // The plan has at most a dozen paths (JsonPlan::new): a bit per path.
+    let live: u64 = if plan.paths.len() >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << plan.paths.len()) - 1
+    };
     let mut de = serde_json::Deserializer::from_slice(line);
     ObjectSeed {
         plan,
         depth: 0,
-        live: &live,
+        live,
         values: &mut values,
         top: true,
     }
@@ -349,7 +374,7 @@ pub(crate) fn extract<'de>(
 struct ObjectSeed<'p, 'v, 'de> {
     plan: &'p JsonPlan,
     depth: usize,
-    live: &'p [usize],
+    live: u64,
     values: &'v mut Vec<Option<Captured<'de>>>,
     top: bool,
 }
@@ -367,38 +392,45 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_, 'de> {
         f.write_str("a JSON object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut matching = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            matching.clear();
-            matching.extend(self.live.iter().copied().filter(|&i| {
+            // Which live paths continue through this key, and which of them end here.
+            let (mut matching, mut leaves) = (0u64, 0u64);
+            let mut rest = self.live;
+            while rest != 0 {
+                let i = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
                 let parts = &self.plan.paths[i].0;
-                parts.len() > self.depth && parts[self.depth] == key
-            }));
-            if matching.is_empty() {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            }
-            let leaves: Vec<usize> = matching
-                .iter()
-                .copied()
-                .filter(|&i| self.plan.paths[i].0.len() == self.depth + 1)
-                .collect();
-            if !leaves.is_empty() {
-                let v = map.next_value_seed(LeafSeed)?;
-                for i in leaves {
-                    if self.values[i].is_none() {
-                        self.values[i] = Some(match &v {
-                            Captured::Str(s) => Captured::Str(s.clone()),
-                            Captured::Number(n) => Captured::Number(n.clone()),
-                            Captured::Other(t) => Captured::Other(t),
-                        });
+                if parts.get(self.depth).is_some_and(|p| *p == key) {
+                    matching |= 1 << i;
+                    if parts.len() == self.depth + 1 {
+                        leaves |= 1 << i;
                     }
+                }
+            }
+            if matching == 0 {
+                map.next_value::<IgnoredAny>()?;
+            } else if leaves != 0 {
+                let mut v = Some(map.next_value_seed(LeafSeed)?);
+                let mut rest = leaves;
+                while rest != 0 {
+                    let i = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    if self.values[i].is_some() {
+                        continue;
+                    }
+                    // Move the value into the first slot that wants it; copy only when two
+                    // paths name the same field (texts are large).
+                    let more = rest != 0;
+                    self.values[i] = match (&v, more) {
+                        (Some(c), true) => Some(c.duplicate()),
+                        _ => v.take(),
+                    };
                 }
             } else {
                 map.next_value_seed(ObjectSeed {
                     plan: self.plan,
                     depth: self.depth + 1,
-                    live: &matching,
+                    live: matching,
                     values: self.values,
                     top: false,
                 })?;
@@ -569,7 +601,7 @@ fn parse_line(
         return;
     }
     let repaired;
-    let (extracted, lossy) = match extract(line, plan) {
+    let (mut extracted, lossy) = match extract(line, plan) {
         Ok(x) => (x, false),
         Err(e) => {
             // serde_json rejects invalid UTF-8 inside strings. Repair it rather than lose the
@@ -589,8 +621,8 @@ fn parse_line(
             }
         }
     };
-    let text = match extracted.first(plan, Slot::Text) {
-        Some(Captured::Str(s)) => s.clone(),
+    let text = match extracted.take(plan, Slot::Text) {
+        Some(Captured::Str(s)) => s,
         Some(_) => {
             stats.broken(at(ErrorKind::NotAString(plan.text_name.clone())));
             return;
@@ -631,7 +663,7 @@ mod tests {
     fn takes_borrowed_fields_and_nested_url() {
         let line = br#"{"id":"a1","metadata":{"url":"http://x","cc_segment":"CC-1"},"text":"hi","n":[1,{"a":2}]}"#;
         let p = plan();
-        let x = extract(line, &p).unwrap();
+        let mut x = extract(line, &p).unwrap();
         assert!(matches!(
             x.first(&p, Slot::Text),
             Some(Captured::Str(Cow::Borrowed("hi")))
@@ -645,14 +677,14 @@ mod tests {
     fn escaped_text_and_u2028_are_kept() {
         let line = "{\"text\":\"a\\nb\u{2028}c\"}".as_bytes();
         let p = plan();
-        let x = extract(line, &p).unwrap();
+        let mut x = extract(line, &p).unwrap();
         assert_eq!(x.string(&p, Slot::Text).as_deref(), Some("a\nb\u{2028}c"));
     }
 
     #[test]
     fn numeric_id_becomes_string() {
         let p = plan();
-        let x = extract(br#"{"id":19995,"text":""}"#, &p).unwrap();
+        let mut x = extract(br#"{"id":19995,"text":""}"#, &p).unwrap();
         assert_eq!(x.string(&p, Slot::Id).as_deref(), Some("19995"));
     }
 
