@@ -319,6 +319,7 @@ pub(crate) struct Extracted<'de> {
 }
 
 impl<'de> Extracted<'de> {
+    #[cfg(test)]
     fn first(&self, plan: &JsonPlan, slot: Slot) -> Option<&Captured<'de>> {
         plan.paths
             .iter()
