@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -14,6 +14,9 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use super::batch::{BatchKind, Framer, Stream};
 use super::source::{Chunk, SharedBytes};
 use super::{Document, ErrorKind, FieldPath, InputError, Position, ReadOptions, ShardStats};
+
+/// How much one read asks for: the size of the decoder's buffer (`batch.rs`), so reads bypass it.
+const READ_CHUNK: usize = 256 * 1024;
 
 /// Lines of one batch, with where they start.
 pub(crate) struct LineBatch {
@@ -172,16 +175,19 @@ impl LineFramer {
             if eof {
                 break;
             }
-            match reader.fill_buf() {
-                Ok([]) => eof = true,
-                Ok(data) => {
-                    let want = (self.batch_bytes.saturating_sub(buf.len())).max(64 * 1024);
-                    let n = data.len().min(want);
-                    buf.extend_from_slice(&data[..n]);
-                    reader.consume(n);
+            // Read straight into the batch: a read at least as large as the stream's buffer
+            // bypasses it, saving a copy of every decompressed byte (7% of a profile).
+            let old = buf.len();
+            buf.resize(old + READ_CHUNK, 0);
+            match reader.read(&mut buf[old..]) {
+                Ok(0) => {
+                    buf.truncate(old);
+                    eof = true;
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Ok(n) => buf.truncate(old + n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
                 Err(e) => {
+                    buf.truncate(old);
                     failure = Some(e);
                     break;
                 }
