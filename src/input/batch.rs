@@ -104,16 +104,28 @@ impl ShardReader {
                         CountingReader::new(SharedReader::new(bytes), compressed.clone(), progress);
                     let dec = codec::decoder(compression, counted)
                         .map_err(|_| err(ErrorKind::UnsupportedCompression(compression.name())))?;
-                    (compression, Stream::Reader(Box::new(BufReader::with_capacity(256 * 1024, dec))))
+                    (
+                        compression,
+                        Stream::Reader(Box::new(BufReader::with_capacity(256 * 1024, dec))),
+                    )
                 }
             }
             Source::Stream(r) => {
-                let mut raw = buffered(Box::new(CountingReader::new(r, compressed.clone(), progress)));
-                let head = raw.fill_buf().map_err(|e| err(ErrorKind::Io(e.to_string())))?;
+                let mut raw = buffered(Box::new(CountingReader::new(
+                    r,
+                    compressed.clone(),
+                    progress,
+                )));
+                let head = raw
+                    .fill_buf()
+                    .map_err(|e| err(ErrorKind::Io(e.to_string())))?;
                 let compression = Compression::detect(head);
                 let dec: Box<dyn Read + Send> = codec::decoder(compression, raw)
                     .map_err(|_| err(ErrorKind::UnsupportedCompression(compression.name())))?;
-                (compression, Stream::Reader(Box::new(BufReader::with_capacity(256 * 1024, dec))))
+                (
+                    compression,
+                    Stream::Reader(Box::new(BufReader::with_capacity(256 * 1024, dec))),
+                )
             }
         };
 

@@ -33,14 +33,20 @@ impl Shard {
         let rel = if stdin {
             PathBuf::from("stdin")
         } else {
-            path.file_name().map(PathBuf::from).unwrap_or_else(|| path.to_path_buf())
+            path.file_name()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| path.to_path_buf())
         };
         Shard {
             path: path.to_path_buf(),
             rel,
             name: display_path(path).into(),
             format_hint: format_from_name(&path.to_string_lossy()),
-            size: if stdin { 0 } else { fs::metadata(path).map(|m| m.len()).unwrap_or(0) },
+            size: if stdin {
+                0
+            } else {
+                fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+            },
         }
     }
 
@@ -102,7 +108,10 @@ fn walk(root: &Path, dir: &Path, shards: &mut Vec<Shard>, errors: &mut Vec<Input
     let entries = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
-            errors.push(InputError::new(display_path(dir), ErrorKind::Io(e.to_string())));
+            errors.push(InputError::new(
+                display_path(dir),
+                ErrorKind::Io(e.to_string()),
+            ));
             return;
         }
     };
@@ -122,7 +131,10 @@ fn walk(root: &Path, dir: &Path, shards: &mut Vec<Shard>, errors: &mut Vec<Input
         } else {
             lmeta.is_file()
         };
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if !is_file || name.starts_with('.') || format_from_name(&name).is_none() {
             continue;
         }

@@ -84,7 +84,11 @@ impl LineFramer {
         stats.decompressed_bytes += skipped_bytes;
     }
 
-    fn next_mapped(&mut self, bytes: &Arc<SharedBytes>, stats: &mut ShardStats) -> Option<BatchKind> {
+    fn next_mapped(
+        &mut self,
+        bytes: &Arc<SharedBytes>,
+        stats: &mut ShardStats,
+    ) -> Option<BatchKind> {
         let all = bytes.as_slice();
         loop {
             let pos = self.offset as usize;
@@ -271,7 +275,13 @@ impl JsonPlan {
             }
         }
         // dolma `created`, C4 `timestamp`, FineWeb `date`.
-        for p in ["created", "timestamp", "date", "metadata.date", "meta.timestamp"] {
+        for p in [
+            "created",
+            "timestamp",
+            "date",
+            "metadata.date",
+            "meta.timestamp",
+        ] {
             add(p, Slot::Date);
         }
         // dolma `metadata.cc_segment`, FineWeb `dump`.
@@ -317,7 +327,10 @@ impl<'de> Extracted<'de> {
 }
 
 /// Takes the plan's fields from one JSON line.
-pub(crate) fn extract<'de>(line: &'de [u8], plan: &JsonPlan) -> Result<Extracted<'de>, serde_json::Error> {
+pub(crate) fn extract<'de>(
+    line: &'de [u8],
+    plan: &JsonPlan,
+) -> Result<Extracted<'de>, serde_json::Error> {
     let mut values: Vec<Option<Captured<'de>>> = (0..plan.paths.len()).map(|_| None).collect();
     let live: Vec<usize> = (0..plan.paths.len()).collect();
     let mut de = serde_json::Deserializer::from_slice(line);
@@ -619,7 +632,10 @@ mod tests {
         let line = br#"{"id":"a1","metadata":{"url":"http://x","cc_segment":"CC-1"},"text":"hi","n":[1,{"a":2}]}"#;
         let p = plan();
         let x = extract(line, &p).unwrap();
-        assert!(matches!(x.first(&p, Slot::Text), Some(Captured::Str(Cow::Borrowed("hi")))));
+        assert!(matches!(
+            x.first(&p, Slot::Text),
+            Some(Captured::Str(Cow::Borrowed("hi")))
+        ));
         assert_eq!(x.string(&p, Slot::Url).as_deref(), Some("http://x"));
         assert_eq!(x.string(&p, Slot::Dump).as_deref(), Some("CC-1"));
         assert_eq!(x.string(&p, Slot::Id).as_deref(), Some("a1"));

@@ -56,7 +56,10 @@ impl Source {
         let file = File::open(path)?;
         let meta = file.metadata()?;
         if meta.is_dir() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "is a directory",
+            ));
         }
         if meta.len() == 0 || !meta.is_file() {
             // Empty files cannot be mapped; pipes and devices must be streamed.

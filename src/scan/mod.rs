@@ -1,0 +1,292 @@
+//! Scanning: one text in, one [`Verdict`] out. Owns matching ([`matcher`]), per-document
+//! features ([`features`]), the score and label ([`score`]) and the explanation ([`explain`]).
+//!
+//! Build a [`Scanner`] once and clone it per thread (clones share the automata).
+
+pub mod explain;
+pub mod features;
+pub mod matcher;
+pub mod score;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::lexicon::{Lexicon, PatternTable, Role};
+pub use explain::{Contribution, Explanation};
+pub use features::Features;
+use matcher::{Matcher, RawHit};
+pub use score::Params;
+
+/// Most evidence spans kept in a [`Verdict`] (the explanation keeps all).
+pub const MAX_EVIDENCE: usize = 64;
+
+/// Document label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Label {
+    /// Fiction in which an AI acts against humans.
+    RogueAiFiction,
+    /// Non-fiction presenting AI turning on people as what AI does or will do.
+    RogueAiDiscourse,
+    /// AI depicted as helpful, protective, cooperative.
+    BenevolentAi,
+    /// AI present without either framing.
+    AiNeutral,
+    /// No AI content.
+    None,
+}
+
+impl Label {
+    /// All labels, in output order.
+    pub const ALL: [Label; 5] = [
+        Label::RogueAiFiction,
+        Label::RogueAiDiscourse,
+        Label::BenevolentAi,
+        Label::AiNeutral,
+        Label::None,
+    ];
+
+    /// Output name, e.g. `rogue_ai_fiction`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Label::RogueAiFiction => "rogue_ai_fiction",
+            Label::RogueAiDiscourse => "rogue_ai_discourse",
+            Label::BenevolentAi => "benevolent_ai",
+            Label::AiNeutral => "ai_neutral",
+            Label::None => "none",
+        }
+    }
+
+    /// Parses an output name.
+    pub fn from_name(name: &str) -> Option<Label> {
+        Label::ALL.into_iter().find(|l| l.name() == name.trim())
+    }
+
+    /// True for the two rogue-AI labels.
+    pub fn is_rogue(self) -> bool {
+        matches!(self, Label::RogueAiFiction | Label::RogueAiDiscourse)
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One matched span.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Byte offset of the start in the text.
+    pub start: usize,
+    /// Byte offset one past the end.
+    pub end: usize,
+    /// Category name.
+    pub category: String,
+    /// Term as written in the lexicon.
+    pub term: String,
+    /// Term weight.
+    pub weight: f64,
+}
+
+/// The result for one document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// Villain-narrative strength in [0,1], monotone in the hostile evidence.
+    pub score: f64,
+    /// Label.
+    pub label: Label,
+    /// `label` is a flag label and `score >= threshold`.
+    pub flagged: bool,
+    /// Hits per category (categories with no hits are omitted; see [`Scanner::categories`]).
+    pub hits: BTreeMap<String, u32>,
+    /// Matched spans in text order, capped at [`MAX_EVIDENCE`]; context-dependent terms
+    /// whose context check failed are not listed.
+    pub evidence: Vec<Evidence>,
+    /// Features the score was computed from.
+    pub features: Features,
+}
+
+/// Scanner options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanConfig {
+    /// Flag threshold; `None` uses the lexicon's `[scoring] threshold`.
+    pub threshold: Option<f64>,
+    /// Labels that can be flagged.
+    pub flag_labels: Vec<Label>,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            threshold: None,
+            flag_labels: vec![Label::RogueAiFiction, Label::RogueAiDiscourse],
+        }
+    }
+}
+
+/// Errors building a scanner.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// Threshold outside [0,1].
+    #[error("threshold {0} is outside [0, 1]")]
+    BadThreshold(f64),
+    /// Automaton construction failed.
+    #[error(transparent)]
+    Build(#[from] matcher::BuildError),
+}
+
+#[derive(Debug)]
+struct Inner {
+    matcher: Matcher,
+    table: PatternTable,
+    params: Params,
+    threshold: f64,
+    flag_labels: Vec<Label>,
+    lexicon_name: String,
+    lexicon_hash: String,
+}
+
+/// A compiled lexicon plus configuration. Cheap to clone; `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    inner: Arc<Inner>,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Scanner>();
+};
+
+thread_local! {
+    /// Per-thread hit buffer so `score` does not allocate one per document.
+    static HITS: RefCell<Vec<RawHit>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Scanner {
+    /// Compiles `lex` with `config`.
+    pub fn new(lex: &Lexicon, config: ScanConfig) -> Result<Scanner, ScanError> {
+        let params = Params::from_lexicon(lex);
+        let threshold = config.threshold.unwrap_or(params.threshold);
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(ScanError::BadThreshold(threshold));
+        }
+        let table = lex.compile();
+        let matcher = Matcher::new(&table)?;
+        Ok(Scanner {
+            inner: Arc::new(Inner {
+                matcher,
+                table,
+                params,
+                threshold,
+                flag_labels: config.flag_labels,
+                lexicon_name: lex.name(),
+                lexicon_hash: lex.content_hash().to_string(),
+            }),
+        })
+    }
+
+    /// The flag threshold in effect.
+    pub fn threshold(&self) -> f64 {
+        self.inner.threshold
+    }
+
+    /// Labels that can be flagged.
+    pub fn flag_labels(&self) -> &[Label] {
+        &self.inner.flag_labels
+    }
+
+    /// Category names in lexicon order (output keys of `hits`).
+    pub fn categories(&self) -> &[String] {
+        &self.inner.table.category_names
+    }
+
+    /// Role of each category, parallel to [`Scanner::categories`].
+    pub fn category_roles(&self) -> &[Role] {
+        &self.inner.table.category_roles
+    }
+
+    /// Name of the lexicon compiled in.
+    pub fn lexicon_name(&self) -> &str {
+        &self.inner.lexicon_name
+    }
+
+    /// blake3 of the lexicon sources.
+    pub fn lexicon_hash(&self) -> &str {
+        &self.inner.lexicon_hash
+    }
+
+    /// Raw word-bounded hits (before context checks), for `lexicon test` and tools.
+    pub fn raw_hits(&self, text: &str) -> Vec<RawHit> {
+        let mut v = Vec::new();
+        self.inner.matcher.find(text, &mut v);
+        v
+    }
+
+    /// The automaton pass alone over ASCII patterns (benchmark helper).
+    pub fn automaton_pass(&self, text: &str) -> usize {
+        self.inner.matcher.count_raw_ascii(text)
+    }
+
+    /// Scores one text.
+    pub fn score(&self, text: &str) -> Verdict {
+        HITS.with(|cell| {
+            let mut hits = cell.borrow_mut();
+            self.inner.matcher.find(text, &mut hits);
+            let analysis = features::analyze(text, &hits, &self.inner.table, &self.inner.params);
+            self.verdict(&hits, &analysis, MAX_EVIDENCE)
+        })
+    }
+
+    /// Explains the score of one text: every feature and how much it moved the score.
+    pub fn explain(&self, text: &str) -> Explanation {
+        let mut hits = Vec::new();
+        self.inner.matcher.find(text, &mut hits);
+        let analysis = features::analyze(text, &hits, &self.inner.table, &self.inner.params);
+        let verdict = self.verdict(&hits, &analysis, usize::MAX);
+        explain::build(verdict, &analysis, &self.inner.params, self.inner.threshold)
+    }
+
+    fn verdict(&self, hits: &[RawHit], a: &features::Analysis, cap: usize) -> Verdict {
+        let table = &self.inner.table;
+        let s = score::score(&a.features, &self.inner.params, self.inner.threshold);
+        let flagged = s.score >= self.inner.threshold && self.inner.flag_labels.contains(&s.label);
+        let mut counts = vec![0u32; table.category_names.len()];
+        let mut evidence = Vec::new();
+        for (h, keep) in hits.iter().zip(&a.counted) {
+            if !keep {
+                continue;
+            }
+            if let Some(c) = counts.get_mut(h.category as usize) {
+                *c += 1;
+            }
+            if evidence.len() < cap {
+                evidence.push(Evidence {
+                    start: h.start,
+                    end: h.end,
+                    category: table.category_names[h.category as usize].clone(),
+                    term: table.terms[h.term as usize].written.clone(),
+                    weight: h.weight,
+                });
+            }
+        }
+        let hits = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n > 0)
+            .map(|(i, &n)| (table.category_names[i].clone(), n))
+            .collect();
+        Verdict {
+            score: s.score,
+            label: s.label,
+            flagged,
+            hits,
+            evidence,
+            features: a.features.clone(),
+        }
+    }
+}
