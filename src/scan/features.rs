@@ -199,6 +199,8 @@ pub fn analyze(text: &str, hits: &[RawHit], table: &PatternTable, p: &Params) ->
     let mut sentence_best: Option<(u32, f64)> = None;
     let wide = p.cooc_window_words.saturating_mul(3);
     let mut relevant = 0u32;
+    let mut counter_hits = Vec::new();
+    let mut cooc_sentence_ids = Vec::new();
     for i in 0..n {
         let h = &hits[i];
         if !counted[i] {
@@ -222,7 +224,7 @@ pub fn analyze(text: &str, hits: &[RawHit], table: &PatternTable, p: &Params) ->
                 f.doom_sum += h.weight;
                 f.ai_present = true;
             }
-            Role::Counter | Role::CounterContext => f.counter_sum += h.weight,
+            Role::Counter | Role::CounterContext => counter_hits.push(i),
             Role::Refutation => f.refutation_sum += h.weight,
             Role::FrameFiction => f.fiction_frame += h.weight,
             Role::FrameDiscourse => f.discourse_frame += h.weight,
@@ -270,6 +272,7 @@ pub fn analyze(text: &str, hits: &[RawHit], table: &PatternTable, p: &Params) ->
             Some((k, pw)) => {
                 f.cooc_pairs += 1;
                 pairs.push((k, i));
+                cooc_sentence_ids.push(s);
                 match &mut sentence_best {
                     Some((cs, cb)) if *cs == s => *cb = cb.max(pw),
                     other => {
@@ -287,6 +290,13 @@ pub fn analyze(text: &str, hits: &[RawHit], table: &PatternTable, p: &Params) ->
     if let Some((_, b)) = sentence_best {
         f.cooc_sum += b;
         f.cooc_sentences += 1;
+    }
+    // A benevolent cue inside a hostile sentence ("designed to protect humanity, it decides
+    // humans are the threat") is the setup of the trope, not a counter-signal.
+    for &i in &counter_hits {
+        if cooc_sentence_ids.binary_search(&pos[i].1).is_err() {
+            f.counter_sum += hits[i].weight;
+        }
     }
     let mut terms: Vec<u32> = hits
         .iter()
