@@ -189,8 +189,10 @@ pub const SCORING_KEYS: &[(&str, &str)] = &[
     ("density_half", "evidence per 1,000 words at which the length factor is 0.5"),
     ("ai_presence_min", "summed entity weight needed to call a text AI content"),
     ("benevolent_min", "counter evidence needed for the benevolent_ai label"),
+    ("loose_act_min", "acts lighter than this with no entity near are ignored"),
     ("strong_act_min", "hostile acts at least this heavy also confirm an ambiguous villain name"),
-    ("discourse_bias", "fiction-vs-discourse: discourse needs frame score above fiction score plus this"),
+    ("discourse_ratio", "fiction-vs-discourse: discourse needs discourse cues > fiction cues x this + discourse_bias"),
+    ("discourse_bias", "see discourse_ratio"),
 ];
 
 /// Errors loading a lexicon; every variant carries file:line where known.

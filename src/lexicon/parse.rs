@@ -229,6 +229,9 @@ density_half = 0.5
 ai_presence_min = 0.8
 benevolent_min = 0.5
 discourse_bias = 0.0
+discourse_ratio = 1.5
+loose_act_min = 0.8
+strong_act_min = 1.1
 "#;
 
     #[test]

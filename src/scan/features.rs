@@ -200,6 +200,7 @@ pub fn analyze(text: &str, hits: &[RawHit], table: &PatternTable, p: &Params) ->
     let wide = p.cooc_window_words.saturating_mul(3);
     let mut relevant = 0u32;
     let mut counter_hits = Vec::new();
+    let mut entity_sum = 0.0;
     let mut cooc_sentence_ids = Vec::new();
     for i in 0..n {
         let h = &hits[i];
@@ -211,7 +212,9 @@ pub fn analyze(text: &str, hits: &[RawHit], table: &PatternTable, p: &Params) ->
         match r {
             Role::Entity => {
                 f.entity_hits += 1;
-                if h.weight >= p.ai_presence_min {
+                entity_sum += h.weight;
+                // One strong mention, or weak ones adding up ("computers ... machines").
+                if h.weight >= p.ai_presence_min || entity_sum >= 2.0 * p.ai_presence_min {
                     f.ai_present = true;
                 }
             }
@@ -284,7 +287,10 @@ pub fn analyze(text: &str, hits: &[RawHit], table: &PatternTable, p: &Params) ->
                     }
                 }
             }
-            None => f.loose_act_sum += h.weight,
+            // Weak acts ("attack", "destroy") away from any entity are mostly noise; strong ones
+            // in an AI text are the acts of an "it" / "I" the lexicon cannot resolve.
+            None if h.weight >= p.loose_act_min => f.loose_act_sum += h.weight,
+            None => {}
         }
     }
     if let Some((_, b)) = sentence_best {

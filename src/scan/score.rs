@@ -39,9 +39,13 @@ pub struct Params {
     pub ai_presence_min: f64,
     /// Counter evidence for benevolent_ai.
     pub benevolent_min: f64,
+    /// Loose acts lighter than this are ignored.
+    pub loose_act_min: f64,
     /// Acts at least this heavy confirm ambiguous villain names.
     pub strong_act_min: f64,
-    /// Discourse needs discourse frame > fiction frame + this.
+    /// Discourse needs discourse frame > fiction frame x `discourse_ratio` + `discourse_bias`.
+    pub discourse_ratio: f64,
+    /// See `discourse_ratio`.
     pub discourse_bias: f64,
 }
 
@@ -65,7 +69,9 @@ impl Params {
             density_half: g("density_half").max(1e-9),
             ai_presence_min: g("ai_presence_min"),
             benevolent_min: g("benevolent_min"),
+            loose_act_min: g("loose_act_min"),
             strong_act_min: g("strong_act_min"),
+            discourse_ratio: g("discourse_ratio"),
             discourse_bias: g("discourse_bias"),
         }
     }
@@ -152,7 +158,7 @@ pub fn score(f: &Features, p: &Params, threshold: f64) -> Scored {
     let label = if !f.ai_present {
         Label::None
     } else if score >= threshold && score > 0.0 {
-        if f.discourse_frame > f.fiction_frame + p.discourse_bias {
+        if f.discourse_frame > f.fiction_frame * p.discourse_ratio + p.discourse_bias {
             Label::RogueAiDiscourse
         } else {
             Label::RogueAiFiction
