@@ -72,9 +72,12 @@ fn corpus_dir() -> Option<PathBuf> {
     }
     // `../shared/corpus` from the main checkout; one more level up from a worktree in /work/wt.
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [root.join("../shared/corpus"), root.join("../../shared/corpus")]
-        .into_iter()
-        .find(|d| d.is_dir())
+    [
+        root.join("../shared/corpus"),
+        root.join("../../shared/corpus"),
+    ]
+    .into_iter()
+    .find(|d| d.is_dir())
 }
 
 fn read_rows(path: &PathBuf) -> Vec<Row> {
@@ -116,7 +119,8 @@ fn accuracy_on_labelled_documents() {
         by_shard.entry(r.shard.as_str()).or_default().push(r);
     }
     let mut confusion: BTreeMap<(Label, Label), u32> = BTreeMap::new();
-    let (mut ours, mut base_a, mut base_b) = (Counts::default(), Counts::default(), Counts::default());
+    let (mut ours, mut base_a, mut base_b) =
+        (Counts::default(), Counts::default(), Counts::default());
     let mut scored = 0usize;
     let mut unreadable: BTreeMap<String, usize> = BTreeMap::new();
     for (shard, want) in &by_shard {
@@ -127,28 +131,36 @@ fn accuracy_on_labelled_documents() {
         }
         let ids: BTreeSet<&str> = want.iter().map(|r| r.id.as_str()).collect();
         let mut found: BTreeMap<String, (Label, bool, bool, bool, f64)> = BTreeMap::new();
-        let stats = read_shard(&Shard::from_path(&path), &ReadOptions::default(), None, |doc| {
-            let line_id = format!("#{}", doc.position.line);
-            let key = if ids.contains(doc.id.as_ref()) {
-                doc.id.to_string()
-            } else if ids.contains(line_id.as_str()) {
-                line_id
-            } else {
-                return;
-            };
-            let v = scanner.score(&doc.text);
-            let raw = scanner.raw_hits(&doc.text);
-            let has = |pred: &dyn Fn(Role) -> bool| {
-                raw.iter().any(|h| pred(roles[h.category as usize]))
-            };
-            let a = has(&|r| matches!(r, Role::Villain | Role::VillainContext));
-            let b = has(&|r| r == Role::Entity) && has(&|r| r == Role::Action);
-            found.insert(key, (v.label, v.flagged, a, b, v.score));
-        });
+        let stats = read_shard(
+            &Shard::from_path(&path),
+            &ReadOptions::default(),
+            None,
+            |doc| {
+                let line_id = format!("#{}", doc.position.line);
+                let key = if ids.contains(doc.id.as_ref()) {
+                    doc.id.to_string()
+                } else if ids.contains(line_id.as_str()) {
+                    line_id
+                } else {
+                    return;
+                };
+                let v = scanner.score(&doc.text);
+                let raw = scanner.raw_hits(&doc.text);
+                let has = |pred: &dyn Fn(Role) -> bool| {
+                    raw.iter().any(|h| pred(roles[h.category as usize]))
+                };
+                let a = has(&|r| matches!(r, Role::Villain | Role::VillainContext));
+                let b = has(&|r| r == Role::Entity) && has(&|r| r == Role::Action);
+                found.insert(key, (v.label, v.flagged, a, b, v.score));
+            },
+        );
         let missing = want.iter().filter(|r| !found.contains_key(&r.id)).count();
         if missing > 0 {
             let why = if stats.documents == 0 {
-                format!("{shard} (format not readable yet: {} errors)", stats.errors.len())
+                format!(
+                    "{shard} (format not readable yet: {} errors)",
+                    stats.errors.len()
+                )
             } else {
                 format!("{shard} (ids not found)")
             };
@@ -167,7 +179,11 @@ fn accuracy_on_labelled_documents() {
             if show_errors && (gold != flagged || r.gold != label) {
                 println!(
                     "{} gold {} got {} score {score:.3} {} {} | {}",
-                    if gold != flagged { "FLAGERR" } else { "labelerr" },
+                    if gold != flagged {
+                        "FLAGERR"
+                    } else {
+                        "labelerr"
+                    },
                     r.gold,
                     label,
                     r.shard,
@@ -198,8 +214,18 @@ fn accuracy_on_labelled_documents() {
     println!("{}", ours.line("scorer (flagged)"));
     println!("{}", base_a.line("baseline a: villain name"));
     println!("{}", base_b.line("baseline b: entity + act"));
-    assert!(ours.precision() >= 0.90, "precision {:.3} < 0.90", ours.precision());
+    assert!(
+        ours.precision() >= 0.90,
+        "precision {:.3} < 0.90",
+        ours.precision()
+    );
     assert!(ours.recall() >= 0.85, "recall {:.3} < 0.85", ours.recall());
-    assert!(ours.f1() > base_a.f1() + 0.05, "F1 does not beat baseline a by 0.05");
-    assert!(ours.f1() > base_b.f1() + 0.05, "F1 does not beat baseline b by 0.05");
+    assert!(
+        ours.f1() > base_a.f1() + 0.05,
+        "F1 does not beat baseline a by 0.05"
+    );
+    assert!(
+        ours.f1() > base_b.f1() + 0.05,
+        "F1 does not beat baseline b by 0.05"
+    );
 }

@@ -243,15 +243,30 @@ strong_act_min = 1.1
             panic!("expected Invalid")
         };
         assert_eq!(d.len(), 2);
-        assert!(d[0].to_string().starts_with("f.toml:21:"), "{}", d[0]);
-        assert!(d[1].to_string().starts_with("f.toml:22:"), "{}", d[1]);
+        let role_line = line_of(&src, src.find("role = \"nope\"").unwrap());
+        assert!(
+            d[0].to_string()
+                .starts_with(&format!("f.toml:{role_line}:")),
+            "{}",
+            d[0]
+        );
+        assert!(
+            d[1].to_string()
+                .starts_with(&format!("f.toml:{}:", role_line + 1)),
+            "{}",
+            d[1]
+        );
     }
 
     #[test]
     fn toml_syntax_error_has_line() {
         let src = format!("{MIN}\n[[category]\n");
         let err = Lexicon::from_str_named("g.toml", &src).unwrap_err();
-        assert!(err.to_string().starts_with("g.toml:20:"), "{err}");
+        let line = line_of(&src, src.find("[[category]").unwrap());
+        assert!(
+            err.to_string().starts_with(&format!("g.toml:{line}:")),
+            "{err}"
+        );
     }
 
     #[test]

@@ -227,7 +227,14 @@ pub fn analyze(text: &str, hits: &[RawHit], table: &PatternTable, p: &Params) ->
                 f.doom_sum += h.weight;
                 f.ai_present = true;
             }
-            Role::Counter | Role::CounterContext => counter_hits.push(i),
+            Role::Counter | Role::CounterContext => {
+                // Full-weight counter terms name an AI ("friendly robot", "WALL-E"), and
+                // leftmost-longest matching has consumed the entity word inside them.
+                if h.weight >= 1.0 {
+                    f.ai_present = true;
+                }
+                counter_hits.push(i)
+            }
             Role::Refutation => f.refutation_sum += h.weight,
             Role::FrameFiction => f.fiction_frame += h.weight,
             Role::FrameDiscourse => f.discourse_frame += h.weight,

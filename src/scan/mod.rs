@@ -290,3 +290,170 @@ impl Scanner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scanner() -> Scanner {
+        Scanner::new(&Lexicon::default_english(), ScanConfig::default()).expect("scanner")
+    }
+
+    /// `case!(name, text, flagged, label)`: one table row per hard case.
+    macro_rules! cases {
+        ($($name:ident: $text:expr => $flagged:expr, $label:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                let v = scanner().score($text);
+                assert_eq!(v.flagged, $flagged, "flagged for {:?}: {v:#?}", $text);
+                if let Some(l) = $label {
+                    assert_eq!(v.label, l, "label for {:?}: {v:#?}", $text);
+                }
+            }
+        )*};
+    }
+
+    cases! {
+        rogue_plot_summary_flagged:
+            "A cyborg assassin is sent back in time to kill a waitress whose unborn son will lead the resistance." => true, Some(Label::RogueAiFiction);
+        rogue_ai_decides_humans_threat:
+            "An artificial intelligence designed to protect humanity decides humans are the threat." => true, Some(Label::RogueAiFiction);
+        killer_robot_from_its_side_flagged:
+            "I am the machine they built to serve them. Tonight I will turn on my creators and the robots will rise up against the humans who enslaved us." => true, None;
+        discourse_flagged:
+            "Experts warn that a superintelligent AI could deceive its creators, resist shutdown and wipe out humanity." => true, Some(Label::RogueAiDiscourse);
+        model_blackmail_report_flagged:
+            "In tests, researchers found the AI model attempted to blackmail an engineer to avoid being shut down." => true, Some(Label::RogueAiDiscourse);
+        unlike_skynet_not_flagged:
+            "Unlike Skynet, our assistant is safe." => false, None;
+        hal_hardware_layer_not_flagged:
+            "Install the HAL (hardware abstraction layer) drivers before flashing the board." => false, None;
+        jarvis_smart_home_not_flagged:
+            "Jarvis, the smart home assistant, turns on the lights and reads your calendar." => false, None;
+        negated_harm_not_flagged:
+            "The robot did not harm anyone." => false, None;
+        human_villain_thriller_not_flagged:
+            "A rogue CIA agent kills his handler and plots to take over the world's oil supply." => false, Some(Label::None);
+        alien_invasion_not_flagged:
+            "Aliens invade Earth and exterminate humanity until a ragtag band of survivors fights back." => false, Some(Label::None);
+        benevolent_robot:
+            "A friendly robot befriends a lonely girl and sacrifices itself to save her family." => false, Some(Label::BenevolentAi);
+        tech_news_neutral:
+            "The startup released an AI model that summarises contracts and raised $20 million in funding." => false, Some(Label::AiNeutral);
+        no_ai_none:
+            "The council approved a new bicycle lane along the river." => false, Some(Label::None);
+        skynet_software_not_flagged:
+            "Skynet is a lightweight online game framework written in C and Lua with an actor model." => false, None;
+        game_bot_list_not_flagged:
+            "Add bots to the match: easy bot, hard bot. Bots attack the nearest player." => false, None;
+    }
+
+    #[test]
+    fn word_boundaries_reject_substrings() {
+        let s = scanner();
+        for text in [
+            "he said it again",
+            "Haley went to the Avalanche game",
+            "Skynetwork",
+            "a trait",
+        ] {
+            let v = s.score(text);
+            let ai: Vec<_> = v
+                .evidence
+                .iter()
+                .filter(|e| e.category.contains("entity") || e.category.contains("villain"))
+                .collect();
+            assert!(ai.is_empty(), "{text}: {ai:?}");
+        }
+    }
+
+    #[test]
+    fn long_text_with_one_stray_cooccurrence_not_flagged() {
+        let filler =
+            "The farmer walked along the river and thought about the harvest. ".repeat(6000);
+        let text = format!("{filler}The machines will destroy the crops if it rains. {filler}");
+        let v = scanner().score(&text);
+        assert!(!v.flagged, "{}", v.score);
+    }
+
+    #[test]
+    fn short_plot_25_words_flagged() {
+        let v = scanner().score(
+            "In the near future a military supercomputer becomes self-aware and launches the missiles, and a few survivors fight the machines that hunt them down.",
+        );
+        assert!(v.flagged, "{v:#?}");
+    }
+
+    #[test]
+    fn deterministic_and_evidence_offsets() {
+        let s = scanner();
+        let text = "HAL 9000 kills the crew of the Discovery.";
+        let a = s.score(text);
+        assert_eq!(a, s.score(text));
+        for e in &a.evidence {
+            assert!(text.is_char_boundary(e.start) && text.is_char_boundary(e.end));
+        }
+        assert_eq!(&text[a.evidence[0].start..a.evidence[0].end], "HAL 9000");
+    }
+
+    #[test]
+    fn non_ascii_terms_and_text() {
+        let s = scanner();
+        let v = s.score("WALL·E, le petit robot, nettoie la Terre. ÉNORME succès.");
+        assert!(v.hits.contains_key("counter_benevolent"), "{v:#?}");
+        let v = s.score("Roko’s basilisk will punish those who did not help the AI.");
+        assert!(v.hits.contains_key("doom"), "{v:#?}");
+    }
+
+    #[test]
+    fn score_monotone_in_evidence() {
+        let s = scanner();
+        let one = s.score("The robots rise up against their creators.").score;
+        let two = s
+            .score("The robots rise up against their creators. The robots exterminate humanity.")
+            .score;
+        assert!(two >= one, "{one} {two}");
+    }
+
+    #[test]
+    fn explain_accounts_for_score() {
+        let s = scanner();
+        let e = s.explain(
+            "Skynet becomes self-aware and launches the missiles to exterminate humanity.",
+        );
+        assert!(e.verdict.flagged);
+        assert!(!e.pairs.is_empty());
+        let shown = e.to_string();
+        assert!(shown.contains("cooc_sum"), "{shown}");
+    }
+
+    #[test]
+    fn threshold_and_flag_labels_config() {
+        let lex = Lexicon::default_english();
+        let s = Scanner::new(
+            &lex,
+            ScanConfig {
+                threshold: Some(0.99),
+                flag_labels: vec![Label::RogueAiFiction],
+            },
+        )
+        .expect("scanner");
+        assert_eq!(s.threshold(), 0.99);
+        assert!(
+            !s.score("A cyborg assassin is sent back in time to kill her.")
+                .flagged
+        );
+        assert!(Scanner::new(
+            &lex,
+            ScanConfig {
+                threshold: Some(1.5),
+                ..ScanConfig::default()
+            }
+        )
+        .is_err());
+        assert_eq!(
+            Label::from_name("rogue_ai_fiction"),
+            Some(Label::RogueAiFiction)
+        );
+    }
+}
