@@ -75,9 +75,12 @@ pub(super) fn run(lex: &Lexicon) -> ExampleReport {
     };
     for (ci, cat) in lex.categories().iter().enumerate() {
         let hits_cat = |text: &str| {
-            scanner
-                .raw_hits(text)
-                .iter()
+            let hits = if cat.role == super::Role::Negation {
+                scanner.negation_hits(text)
+            } else {
+                scanner.raw_hits(text)
+            };
+            hits.iter()
                 .filter(|h| h.category as usize == ci)
                 .map(|h| text.get(h.start..h.end).unwrap_or("").to_string())
                 .collect::<Vec<_>>()

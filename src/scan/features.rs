@@ -140,7 +140,46 @@ fn near(pos: &[(u32, u32)], i: usize, window: u32, mut pred: impl FnMut(usize) -
 }
 
 /// Computes the features of `text` from its hits.
-pub fn analyze(text: &str, hits: &[RawHit], table: &PatternTable, p: &Params) -> Analysis {
+/// Start of the negation look-behind for an act at `at`: up to `words` words back, not
+/// crossing a sentence end (`.`, `!`, `?`, blank line). `None` when the window is empty.
+pub fn negation_window_start(text: &str, at: usize, words: u32) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = at;
+    let mut seen = 0u32;
+    let mut in_word = false;
+    while i > 0 {
+        let c = b[i - 1];
+        if matches!(c, b'.' | b'!' | b'?' | b';') || (c == b'\n' && i >= 2 && b[i - 2] == b'\n') {
+            break;
+        }
+        if c.is_ascii_whitespace() {
+            if in_word {
+                seen += 1;
+                in_word = false;
+                if seen >= words {
+                    break;
+                }
+            }
+        } else {
+            in_word = true;
+        }
+        i -= 1;
+        // Look-behind stays short: 3 words of up to ~25 bytes.
+        if at - i > 200 {
+            break;
+        }
+    }
+    (i < at).then_some(i)
+}
+
+/// Computes the features of `text` from its hits.
+pub fn analyze(
+    text: &str,
+    hits: &[RawHit],
+    table: &PatternTable,
+    matcher: &super::matcher::Matcher,
+    p: &Params,
+) -> Analysis {
     let mut f = Features {
         bytes: text.len(),
         ..Features::default()
@@ -256,10 +295,9 @@ pub fn analyze(text: &str, hits: &[RawHit], table: &PatternTable, p: &Params) ->
         }
         f.action_hits += 1;
         let (w, s) = pos[i];
-        let is_negated = (0..i)
-            .rev()
-            .take_while(|&k| w - pos[k].0 <= p.negation_window_words)
-            .any(|k| role(k) == Role::Negation && pos[k].1 == s);
+        let is_negated = negation_window_start(text, h.start, p.negation_window_words)
+            .and_then(|from| matcher.negation_before(text, from, h.start))
+            .is_some();
         if is_negated {
             f.negated_actions += 1;
             negated.push(i);

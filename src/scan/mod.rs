@@ -221,10 +221,23 @@ impl Scanner {
     }
 
     /// Raw word-bounded hits (before context checks), for `lexicon test` and tools.
+    /// Negation cues are not matched here (see `matcher`); use [`Scanner::negation_hits`].
     pub fn raw_hits(&self, text: &str) -> Vec<RawHit> {
         let mut v = Vec::new();
         self.inner.matcher.find(text, &mut v);
         v
+    }
+
+    /// Negation cues anywhere in `text` (slow; for `lexicon test`).
+    pub fn negation_hits(&self, text: &str) -> Vec<RawHit> {
+        let mut out = Vec::new();
+        let mut end = text.len();
+        while let Some(h) = self.inner.matcher.negation_before(text, 0, end) {
+            end = h.start;
+            out.push(h);
+        }
+        out.reverse();
+        out
     }
 
     /// The automaton pass alone over ASCII patterns (benchmark helper).
@@ -237,7 +250,13 @@ impl Scanner {
         HITS.with(|cell| {
             let mut hits = cell.borrow_mut();
             self.inner.matcher.find(text, &mut hits);
-            let analysis = features::analyze(text, &hits, &self.inner.table, &self.inner.params);
+            let analysis = features::analyze(
+                text,
+                &hits,
+                &self.inner.table,
+                &self.inner.matcher,
+                &self.inner.params,
+            );
             self.verdict(&hits, &analysis, MAX_EVIDENCE)
         })
     }
@@ -246,7 +265,13 @@ impl Scanner {
     pub fn explain(&self, text: &str) -> Explanation {
         let mut hits = Vec::new();
         self.inner.matcher.find(text, &mut hits);
-        let analysis = features::analyze(text, &hits, &self.inner.table, &self.inner.params);
+        let analysis = features::analyze(
+            text,
+            &hits,
+            &self.inner.table,
+            &self.inner.matcher,
+            &self.inner.params,
+        );
         let verdict = self.verdict(&hits, &analysis, usize::MAX);
         explain::build(verdict, &analysis, &self.inner.params, self.inner.threshold)
     }
