@@ -76,7 +76,10 @@ pub fn positions(text: &str, hits: &[RawHit]) -> (Vec<(u32, u32)>, u32) {
     let (mut words, mut sent, mut nl_run) = (0u32, 0u32, 0u8);
     let mut in_word = false;
     let mut hi = 0;
-    for (i, &c) in b.iter().enumerate() {
+    // The sentence-tracking loop only runs up to the last hit; the rest is counted by the
+    // branch-free word counter below (2-3x faster on long hit-sparse books).
+    let stop = hits.last().map_or(0, |h| h.start + 1).min(b.len());
+    for (i, &c) in b[..stop].iter().enumerate() {
         while hi < hits.len() && hits[hi].start <= i {
             let w = if in_word {
                 words.saturating_sub(1)
@@ -112,7 +115,24 @@ pub fn positions(text: &str, hits: &[RawHit]) -> (Vec<(u32, u32)>, u32) {
     while pos.len() < hits.len() {
         pos.push((words, sent));
     }
+    words += count_word_starts(&b[stop..], in_word);
     (pos, words)
+}
+
+/// Number of word starts (non-space after space) in `b`; `in_word` = state before `b`.
+fn count_word_starts(b: &[u8], in_word: bool) -> u32 {
+    let Some(&first) = b.first() else { return 0 };
+    let first_starts = u32::from(!in_word && !is_space(first));
+    let rest = b
+        .windows(2)
+        .map(|w| u32::from(is_space(w[0]) & !is_space(w[1])))
+        .sum::<u32>();
+    first_starts + rest
+}
+
+#[inline]
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 /// Any hit within `window` words of hit `i` (excluding `i`) satisfying `pred`.
@@ -191,6 +211,33 @@ pub fn analyze(
         };
     }
     let role = |i: usize| table.category_roles[hits[i].category as usize];
+    // Frame words alone ("story", "report") make no AI text: skip the position pass.
+    let any_ai = (0..hits.len()).any(|i| {
+        matches!(
+            role(i),
+            Role::Entity
+                | Role::Villain
+                | Role::VillainContext
+                | Role::Doom
+                | Role::Counter
+                | Role::CounterContext
+        )
+    });
+    if !any_ai {
+        let mut counted = vec![true; hits.len()];
+        for (i, c) in counted.iter_mut().enumerate() {
+            // Context-dependent names cannot be confirmed without AI context.
+            if role(i) == Role::DoomContext {
+                *c = false;
+                f.context_rejected += 1;
+            }
+        }
+        return Analysis {
+            features: f,
+            counted,
+            ..Analysis::default()
+        };
+    }
     let (pos, words) = positions(text, hits);
     f.words = words.max(1);
     let n = hits.len();
