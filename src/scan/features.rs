@@ -105,7 +105,7 @@ pub fn positions(text: &str, hits: &[RawHit]) -> (Vec<(u32, u32)>, u32) {
                 }
                 nl_run = 0;
                 if matches!(c, b'.' | b'!' | b'?')
-                    && b.get(i + 1).is_none_or(|n| n.is_ascii_whitespace())
+                    && b.get(i + 1).map_or(true, |n| n.is_ascii_whitespace())
                 {
                     sent += 1;
                 }
@@ -245,9 +245,9 @@ pub fn analyze(
     let ctx = p.context_window_words;
 
     // Ambiguous villain names first: confirmed villains then serve as context for the rest.
-    for i in 0..n {
+    for (i, c) in counted.iter_mut().enumerate() {
         if role(i) == Role::VillainContext {
-            counted[i] = near(&pos, i, ctx, |k| match role(k) {
+            *c = near(&pos, i, ctx, |k| match role(k) {
                 Role::Entity | Role::Villain | Role::Doom | Role::FrameFiction => true,
                 Role::Action => hits[k].weight >= p.strong_act_min,
                 _ => false,
@@ -356,7 +356,7 @@ pub fn analyze(
                 let d = w.abs_diff(pos[k].0);
                 if d <= p.cooc_window_words || pos[k].1 == s {
                     let pw = hits[k].weight * h.weight;
-                    if best.is_none_or(|(_, b)| pw > b) {
+                    if best.map_or(true, |(_, b)| pw > b) {
                         best = Some((k, pw));
                     }
                 }

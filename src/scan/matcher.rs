@@ -278,7 +278,7 @@ fn build_anchored(pats: &[&Pattern]) -> Result<Option<AnchorGroup>, BuildError> 
         });
     }
     for b in &mut buckets {
-        b.sort_by(|x, y| y.len.cmp(&x.len));
+        b.sort_by_key(|x| std::cmp::Reverse(x.len));
     }
     let texts: Vec<&str> = anchors.iter().map(String::as_str).collect();
     Ok(Some(AnchorGroup {
@@ -367,7 +367,7 @@ impl Matcher {
                     && text.is_char_boundary(s + n)
                     && on_word_boundaries(text, s, s + n)
                 {
-                    if best.is_none_or(|b| s > b.start) {
+                    if best.map_or(true, |b| s > b.start) {
                         best = Some(RawHit {
                             start: s,
                             end: s + n,
