@@ -18,6 +18,7 @@ fn default_lexicon_has_no_check_errors() {
         println!("{d}");
     }
     assert!(diags.iter().all(|d| d.severity != Severity::Error));
+    assert!(diags.is_empty(), "the built-in lexicon should lint clean");
 }
 
 #[test]

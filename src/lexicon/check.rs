@@ -118,7 +118,11 @@ pub(super) fn check(lex: &Lexicon) -> Vec<Diagnostic> {
                         format!("pattern `{p}` has no letters or digits"),
                     ));
                 }
-                if !term.exact_case && p.chars().filter(|c| c.is_alphanumeric()).count() <= 2 {
+                // Negation cues are looked up only before acts, never in the automaton.
+                if !term.exact_case
+                    && cat.role != Role::Negation
+                    && p.chars().filter(|c| c.is_alphanumeric()).count() <= 2
+                {
                     out.push(Diagnostic::warning(
                         term.loc.file.clone(),
                         term.loc.line,
