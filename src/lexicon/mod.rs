@@ -370,3 +370,64 @@ pub(crate) fn line_of(text: &str, at: usize) -> usize {
     let at = at.min(text.len());
     memchr::memchr_iter(b'\n', &text.as_bytes()[..at]).count() + 1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ADD: &str = r#"
+[lexicon]
+name = "extra"
+[scoring]
+threshold = 0.6
+[[category]]
+name = "villain_named"
+role = "villain"
+terms = ["Omega Mind"]
+[[category]]
+name = "my_acts"
+role = "action"
+terms = ["zap{s,ped,} the humans @1.2"]
+match = ["it zapped the humans"]
+"#;
+
+    #[test]
+    fn extend_merges_and_changes_identity() {
+        let base = Lexicon::default_english();
+        let mut lex = base.clone();
+        lex.extend_from_source("extra.toml", ADD).unwrap();
+        assert_eq!(lex.name(), "rogue_ai.en+extra");
+        assert_ne!(lex.content_hash(), base.content_hash());
+        assert_eq!(lex.scoring().values["threshold"], 0.6);
+        let villains = lex
+            .categories()
+            .iter()
+            .find(|c| c.name == "villain_named")
+            .unwrap();
+        assert!(villains.terms.iter().any(|t| t.written == "Omega Mind"));
+        assert_eq!(lex.categories().len(), base.categories().len() + 1);
+        assert!(run_examples(&lex).ok());
+    }
+
+    #[test]
+    fn from_files_reports_missing_file() {
+        let err = Lexicon::from_files(&[PathBuf::from("/nonexistent/x.toml")]).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/x.toml"), "{err}");
+    }
+
+    #[test]
+    fn role_conflict_is_an_error_with_line() {
+        let bad = ADD.replace("role = \"villain\"", "role = \"action\"");
+        let mut lex = Lexicon::default_english();
+        let err = lex.extend_from_source("bad.toml", &bad).unwrap_err();
+        assert!(err.to_string().starts_with("bad.toml:6:"), "{err}");
+    }
+
+    #[test]
+    fn content_hash_is_stable() {
+        assert_eq!(
+            Lexicon::default_english().content_hash(),
+            Lexicon::default_english().content_hash()
+        );
+    }
+}
