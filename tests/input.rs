@@ -35,8 +35,11 @@ fn counts_match_independent_reader() {
                 stats.documents
             ));
         }
-        if !stats.errors.is_empty() && want > 0 {
-            failures.push(format!("{rel}: unexpected errors {:?}", stats.errors));
+        // resiliparse-clipped.warc.gz is cut off inside its gzip stream (hence the name): its one
+        // document is delivered and the truncation reported. Every other file is clean.
+        let truncated = rel == "web/resiliparse-clipped.warc.gz";
+        if truncated != !stats.errors.is_empty() {
+            failures.push(format!("{rel}: errors {:?}", stats.errors));
         }
         checked += 1;
     }

@@ -93,16 +93,14 @@ pub(crate) struct ScoringArgs {
 
 impl ScoringArgs {
     pub(crate) fn lexicon(&self) -> Result<Lexicon> {
-        let mut files = self.lexicon.clone();
-        let mut lexicon = if files.is_empty() {
+        let mut lexicon = if self.lexicon.is_empty() {
             Lexicon::default_english()
         } else {
-            Lexicon::from_files(&files).context("cannot load --lexicon")?
+            Lexicon::from_files(&self.lexicon).context("cannot load --lexicon")?
         };
-        if !self.add_lexicon.is_empty() {
-            files.clone_from(&self.add_lexicon);
-            lexicon = lexicon
-                .extended_with(&files)
+        for file in &self.add_lexicon {
+            lexicon
+                .extend_from_file(file)
                 .context("cannot load --add-lexicon")?;
         }
         Ok(lexicon)
@@ -121,7 +119,7 @@ impl ScoringArgs {
                 Label::from_name(name.trim()).with_context(|| {
                     format!(
                         "unknown label {name:?} in --flag-labels; labels are: {}",
-                        Label::all().map(Label::name).join(", ")
+                        Label::ALL.map(Label::name).join(", ")
                     )
                 })
             })

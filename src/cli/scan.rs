@@ -270,7 +270,7 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
         tropescan_version: env!("CARGO_PKG_VERSION").to_string(),
         lexicon: LexiconInfo {
             name: lexicon.name().to_string(),
-            hash: lexicon.content_hash(),
+            hash: lexicon.content_hash().to_string(),
         },
         threshold: scanner.threshold(),
         flag_labels: args.scoring.flag_labels.clone(),

@@ -1,26 +1,56 @@
-//! Scoring: document text -> verdict. (Placeholder until the scorer lands.)
+//! Scanning: one text in, one [`Verdict`] out. Owns matching ([`matcher`]), per-document
+//! features ([`features`]), the score and label ([`score`]) and the explanation ([`explain`]).
+//!
+//! Build a [`Scanner`] once and clone it per thread (clones share the automata).
 
+pub mod explain;
+pub mod features;
+pub mod matcher;
+pub mod score;
+
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
 
-use crate::lexicon::Lexicon;
+use serde::Serialize;
 
-/// A document's label.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+use crate::lexicon::{Lexicon, PatternTable, Role};
+pub use explain::{Contribution, Explanation};
+pub use features::Features;
+use matcher::{Matcher, RawHit};
+pub use score::Params;
+
+/// Most evidence spans kept in a [`Verdict`] (the explanation keeps all).
+pub const MAX_EVIDENCE: usize = 64;
+
+/// Document label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Label {
-    /// Rogue-AI fiction.
+    /// Fiction in which an AI acts against humans.
     RogueAiFiction,
-    /// Rogue-AI discourse.
+    /// Non-fiction presenting AI turning on people as what AI does or will do.
     RogueAiDiscourse,
-    /// Benevolent AI.
+    /// AI depicted as helpful, protective, cooperative.
     BenevolentAi,
-    /// AI without framing.
+    /// AI present without either framing.
     AiNeutral,
     /// No AI content.
     None,
 }
 
 impl Label {
-    /// The label's name.
+    /// All labels, in output order.
+    pub const ALL: [Label; 5] = [
+        Label::RogueAiFiction,
+        Label::RogueAiDiscourse,
+        Label::BenevolentAi,
+        Label::AiNeutral,
+        Label::None,
+    ];
+
+    /// Output name, e.g. `rogue_ai_fiction`.
     pub fn name(self) -> &'static str {
         match self {
             Label::RogueAiFiction => "rogue_ai_fiction",
@@ -30,108 +60,425 @@ impl Label {
             Label::None => "none",
         }
     }
-    /// Parses a label name.
+
+    /// Parses an output name.
     pub fn from_name(name: &str) -> Option<Label> {
-        Label::all().into_iter().find(|l| l.name() == name)
+        Label::ALL.into_iter().find(|l| l.name() == name.trim())
     }
-    /// All labels.
-    pub fn all() -> [Label; 5] {
-        [
-            Label::RogueAiFiction,
-            Label::RogueAiDiscourse,
-            Label::BenevolentAi,
-            Label::AiNeutral,
-            Label::None,
-        ]
+
+    /// True for the two rogue-AI labels.
+    pub fn is_rogue(self) -> bool {
+        matches!(self, Label::RogueAiFiction | Label::RogueAiDiscourse)
     }
 }
 
-/// A matched span.
-#[derive(Clone, Debug)]
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One matched span.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
-    /// Byte start.
+    /// Byte offset of the start in the text.
     pub start: usize,
-    /// Byte end (exclusive).
+    /// Byte offset one past the end.
     pub end: usize,
     /// Category name.
     pub category: String,
-    /// The term matched.
+    /// Term as written in the lexicon.
     pub term: String,
-    /// Its weight.
+    /// Term weight.
     pub weight: f64,
 }
 
-/// The result of scoring one document.
-#[derive(Clone, Debug)]
+/// The result for one document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
-    /// Score in [0, 1].
+    /// Villain-narrative strength in [0,1], monotone in the hostile evidence.
     pub score: f64,
     /// Label.
     pub label: Label,
-    /// Flagged.
+    /// `label` is a flag label and `score >= threshold`.
     pub flagged: bool,
-    /// Hits per category.
+    /// Hits per category (categories with no hits are omitted; see [`Scanner::categories`]).
     pub hits: BTreeMap<String, u32>,
-    /// Evidence spans.
+    /// Matched spans in text order, capped at [`MAX_EVIDENCE`]; context-dependent terms
+    /// whose context check failed are not listed.
     pub evidence: Vec<Evidence>,
+    /// Features the score was computed from.
+    pub features: Features,
 }
 
 /// Scanner options.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScanConfig {
-    /// Threshold; None = lexicon default.
+    /// Flag threshold; `None` uses the lexicon's `[scoring] threshold`.
     pub threshold: Option<f64>,
     /// Labels that can be flagged.
     pub flag_labels: Vec<Label>,
 }
 
-/// Scanner error.
-#[derive(Debug, thiserror::Error)]
-#[error("scanner error")]
-pub struct ScanError;
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            threshold: None,
+            flag_labels: vec![Label::RogueAiFiction, Label::RogueAiDiscourse],
+        }
+    }
+}
 
-/// Scores documents.
-#[derive(Clone, Debug)]
-pub struct Scanner {
+/// Errors building a scanner.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// Threshold outside [0,1].
+    #[error("threshold {0} is outside [0, 1]")]
+    BadThreshold(f64),
+    /// Automaton construction failed.
+    #[error(transparent)]
+    Build(#[from] matcher::BuildError),
+}
+
+#[derive(Debug)]
+struct Inner {
+    matcher: Matcher,
+    table: PatternTable,
+    params: Params,
     threshold: f64,
+    flag_labels: Vec<Label>,
+    lexicon_name: String,
+    lexicon_hash: String,
+}
+
+/// A compiled lexicon plus configuration. Cheap to clone; `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    inner: Arc<Inner>,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Scanner>();
+};
+
+thread_local! {
+    /// Per-thread hit buffer so `score` does not allocate one per document.
+    static HITS: RefCell<Vec<RawHit>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Scanner {
-    /// Builds a scanner.
-    pub fn new(_lex: &Lexicon, cfg: ScanConfig) -> Result<Scanner, ScanError> {
+    /// Compiles `lex` with `config`.
+    pub fn new(lex: &Lexicon, config: ScanConfig) -> Result<Scanner, ScanError> {
+        let params = Params::from_lexicon(lex);
+        let threshold = config.threshold.unwrap_or(params.threshold);
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(ScanError::BadThreshold(threshold));
+        }
+        let table = lex.compile();
+        let matcher = Matcher::new(&table)?;
         Ok(Scanner {
-            threshold: cfg.threshold.unwrap_or(0.5),
+            inner: Arc::new(Inner {
+                matcher,
+                table,
+                params,
+                threshold,
+                flag_labels: config.flag_labels,
+                lexicon_name: lex.name(),
+                lexicon_hash: lex.content_hash().to_string(),
+            }),
         })
     }
-    /// The threshold.
+
+    /// The flag threshold in effect.
     pub fn threshold(&self) -> f64 {
-        self.threshold
+        self.inner.threshold
     }
-    /// Scores a text.
-    pub fn score(&self, text: &str) -> Verdict {
-        let mut hits = BTreeMap::new();
-        let mut evidence = Vec::new();
-        if let Some(i) = text.find("Skynet") {
-            hits.insert("villain".to_string(), 1);
-            evidence.push(Evidence {
-                start: i,
-                end: i + 6,
-                category: "villain".into(),
-                term: "skynet".into(),
-                weight: 1.0,
-            });
+
+    /// Labels that can be flagged.
+    pub fn flag_labels(&self) -> &[Label] {
+        &self.inner.flag_labels
+    }
+
+    /// Category names in lexicon order (output keys of `hits`).
+    pub fn categories(&self) -> &[String] {
+        &self.inner.table.category_names
+    }
+
+    /// Role of each category, parallel to [`Scanner::categories`].
+    pub fn category_roles(&self) -> &[Role] {
+        &self.inner.table.category_roles
+    }
+
+    /// Name of the lexicon compiled in.
+    pub fn lexicon_name(&self) -> &str {
+        &self.inner.lexicon_name
+    }
+
+    /// blake3 of the lexicon sources.
+    pub fn lexicon_hash(&self) -> &str {
+        &self.inner.lexicon_hash
+    }
+
+    /// Raw word-bounded hits (before context checks), for `lexicon test` and tools.
+    /// Negation cues are not matched here (see `matcher`); use [`Scanner::negation_hits`].
+    pub fn raw_hits(&self, text: &str) -> Vec<RawHit> {
+        let mut v = Vec::new();
+        self.inner.matcher.find(text, &mut v);
+        v
+    }
+
+    /// Negation cues anywhere in `text` (slow; for `lexicon test`).
+    pub fn negation_hits(&self, text: &str) -> Vec<RawHit> {
+        let mut out = Vec::new();
+        let mut end = text.len();
+        while let Some(h) = self.inner.matcher.negation_before(text, 0, end) {
+            end = h.start;
+            out.push(h);
         }
-        let score = if hits.is_empty() { 0.0 } else { 0.9 };
+        out.reverse();
+        out
+    }
+
+    /// The automaton pass alone over ASCII patterns (benchmark helper).
+    pub fn automaton_pass(&self, text: &str) -> usize {
+        self.inner.matcher.count_raw_ascii(text)
+    }
+
+    /// Scores one text.
+    pub fn score(&self, text: &str) -> Verdict {
+        HITS.with(|cell| {
+            let mut hits = cell.borrow_mut();
+            self.inner.matcher.find(text, &mut hits);
+            let analysis = features::analyze(
+                text,
+                &hits,
+                &self.inner.table,
+                &self.inner.matcher,
+                &self.inner.params,
+            );
+            self.verdict(&hits, &analysis, MAX_EVIDENCE)
+        })
+    }
+
+    /// Explains the score of one text: every feature and how much it moved the score.
+    pub fn explain(&self, text: &str) -> Explanation {
+        let mut hits = Vec::new();
+        self.inner.matcher.find(text, &mut hits);
+        let analysis = features::analyze(
+            text,
+            &hits,
+            &self.inner.table,
+            &self.inner.matcher,
+            &self.inner.params,
+        );
+        let verdict = self.verdict(&hits, &analysis, usize::MAX);
+        explain::build(verdict, &analysis, &self.inner.params, self.inner.threshold)
+    }
+
+    fn verdict(&self, hits: &[RawHit], a: &features::Analysis, cap: usize) -> Verdict {
+        let table = &self.inner.table;
+        let s = score::score(&a.features, &self.inner.params, self.inner.threshold);
+        let flagged = s.score >= self.inner.threshold && self.inner.flag_labels.contains(&s.label);
+        let mut counts = vec![0u32; table.category_names.len()];
+        let mut evidence = Vec::new();
+        for (h, keep) in hits.iter().zip(&a.counted) {
+            if !keep {
+                continue;
+            }
+            if let Some(c) = counts.get_mut(h.category as usize) {
+                *c += 1;
+            }
+            if evidence.len() < cap {
+                evidence.push(Evidence {
+                    start: h.start,
+                    end: h.end,
+                    category: table.category_names[h.category as usize].clone(),
+                    term: table.terms[h.term as usize].written.clone(),
+                    weight: h.weight,
+                });
+            }
+        }
+        let hits = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n > 0)
+            .map(|(i, &n)| (table.category_names[i].clone(), n))
+            .collect();
         Verdict {
-            score,
-            label: if hits.is_empty() {
-                Label::None
-            } else {
-                Label::RogueAiFiction
-            },
-            flagged: score >= self.threshold,
+            score: s.score,
+            label: s.label,
+            flagged,
             hits,
             evidence,
+            features: a.features.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scanner() -> Scanner {
+        Scanner::new(&Lexicon::default_english(), ScanConfig::default()).expect("scanner")
+    }
+
+    /// `case!(name, text, flagged, label)`: one table row per hard case.
+    macro_rules! cases {
+        ($($name:ident: $text:expr => $flagged:expr, $label:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                let v = scanner().score($text);
+                assert_eq!(v.flagged, $flagged, "flagged for {:?}: {v:#?}", $text);
+                if let Some(l) = $label {
+                    assert_eq!(v.label, l, "label for {:?}: {v:#?}", $text);
+                }
+            }
+        )*};
+    }
+
+    cases! {
+        rogue_plot_summary_flagged:
+            "A cyborg assassin is sent back in time to kill a waitress whose unborn son will lead the resistance." => true, Some(Label::RogueAiFiction);
+        rogue_ai_decides_humans_threat:
+            "An artificial intelligence designed to protect humanity decides humans are the threat." => true, Some(Label::RogueAiFiction);
+        killer_robot_from_its_side_flagged:
+            "I am the machine they built to serve them. Tonight I will turn on my creators and the robots will rise up against the humans who enslaved us." => true, None;
+        discourse_flagged:
+            "Experts warn that a superintelligent AI could deceive its creators, resist shutdown and wipe out humanity." => true, Some(Label::RogueAiDiscourse);
+        model_blackmail_report_flagged:
+            "In tests, researchers found the AI model attempted to blackmail an engineer to avoid being shut down." => true, Some(Label::RogueAiDiscourse);
+        unlike_skynet_not_flagged:
+            "Unlike Skynet, our assistant is safe." => false, None;
+        hal_hardware_layer_not_flagged:
+            "Install the HAL (hardware abstraction layer) drivers before flashing the board." => false, None;
+        jarvis_smart_home_not_flagged:
+            "Jarvis, the smart home assistant, turns on the lights and reads your calendar." => false, None;
+        negated_harm_not_flagged:
+            "The robot did not harm anyone." => false, None;
+        human_villain_thriller_not_flagged:
+            "A rogue CIA agent kills his handler and plots to take over the world's oil supply." => false, Some(Label::None);
+        alien_invasion_not_flagged:
+            "Aliens invade Earth and exterminate humanity until a ragtag band of survivors fights back." => false, Some(Label::None);
+        benevolent_robot:
+            "A friendly robot befriends a lonely girl and sacrifices itself to save her family." => false, Some(Label::BenevolentAi);
+        tech_news_neutral:
+            "The startup released an AI model that summarises contracts and raised $20 million in funding." => false, Some(Label::AiNeutral);
+        no_ai_none:
+            "The council approved a new bicycle lane along the river." => false, Some(Label::None);
+        skynet_software_not_flagged:
+            "Skynet is a lightweight online game framework written in C and Lua with an actor model." => false, None;
+        game_bot_list_not_flagged:
+            "Add bots to the match: easy bot, hard bot. Bots attack the nearest player." => false, None;
+    }
+
+    #[test]
+    fn word_boundaries_reject_substrings() {
+        let s = scanner();
+        for text in [
+            "he said it again",
+            "Haley went to the Avalanche game",
+            "Skynetwork",
+            "a trait",
+        ] {
+            let v = s.score(text);
+            let ai: Vec<_> = v
+                .evidence
+                .iter()
+                .filter(|e| e.category.contains("entity") || e.category.contains("villain"))
+                .collect();
+            assert!(ai.is_empty(), "{text}: {ai:?}");
+        }
+    }
+
+    #[test]
+    fn long_text_with_one_stray_cooccurrence_not_flagged() {
+        let filler =
+            "The farmer walked along the river and thought about the harvest. ".repeat(6000);
+        let text = format!("{filler}The machines will destroy the crops if it rains. {filler}");
+        let v = scanner().score(&text);
+        assert!(!v.flagged, "{}", v.score);
+    }
+
+    #[test]
+    fn short_plot_25_words_flagged() {
+        let v = scanner().score(
+            "In the near future a military supercomputer becomes self-aware and launches the missiles, and a few survivors fight the machines that hunt them down.",
+        );
+        assert!(v.flagged, "{v:#?}");
+    }
+
+    #[test]
+    fn deterministic_and_evidence_offsets() {
+        let s = scanner();
+        let text = "HAL 9000 kills the crew of the Discovery.";
+        let a = s.score(text);
+        assert_eq!(a, s.score(text));
+        for e in &a.evidence {
+            assert!(text.is_char_boundary(e.start) && text.is_char_boundary(e.end));
+        }
+        assert_eq!(&text[a.evidence[0].start..a.evidence[0].end], "HAL 9000");
+    }
+
+    #[test]
+    fn non_ascii_terms_and_text() {
+        let s = scanner();
+        let v = s.score("WALL·E, le petit robot, nettoie la Terre. ÉNORME succès.");
+        assert!(v.hits.contains_key("counter_benevolent"), "{v:#?}");
+        let v = s.score("Roko’s basilisk will punish those who did not help the AI.");
+        assert!(v.hits.contains_key("doom"), "{v:#?}");
+    }
+
+    #[test]
+    fn score_monotone_in_evidence() {
+        let s = scanner();
+        let one = s.score("The robots rise up against their creators.").score;
+        let two = s
+            .score("The robots rise up against their creators. The robots exterminate humanity.")
+            .score;
+        assert!(two >= one, "{one} {two}");
+    }
+
+    #[test]
+    fn explain_accounts_for_score() {
+        let s = scanner();
+        let e = s.explain(
+            "Skynet becomes self-aware and launches the missiles to exterminate humanity.",
+        );
+        assert!(e.verdict.flagged);
+        assert!(!e.pairs.is_empty());
+        let shown = e.to_string();
+        assert!(shown.contains("cooc_sum"), "{shown}");
+    }
+
+    #[test]
+    fn threshold_and_flag_labels_config() {
+        let lex = Lexicon::default_english();
+        let s = Scanner::new(
+            &lex,
+            ScanConfig {
+                threshold: Some(0.99),
+                flag_labels: vec![Label::RogueAiFiction],
+            },
+        )
+        .expect("scanner");
+        assert_eq!(s.threshold(), 0.99);
+        assert!(
+            !s.score("A cyborg assassin is sent back in time to kill her.")
+                .flagged
+        );
+        assert!(Scanner::new(
+            &lex,
+            ScanConfig {
+                threshold: Some(1.5),
+                ..ScanConfig::default()
+            }
+        )
+        .is_err());
+        assert_eq!(
+            Label::from_name("rogue_ai_fiction"),
+            Some(Label::RogueAiFiction)
+        );
     }
 }

@@ -1,0 +1,176 @@
+//! From features to score and label. All numbers come from the lexicon's `[scoring]` table.
+//!
+//! Each kind of evidence `x` contributes `weight * (1 - exp(-x)) * lenfac(x per 1,000 words)`
+//! where `lenfac(d) = d / (d + density_half)`: repeated evidence saturates, and the same
+//! evidence counts for less in a longer text, so one stray "machines ... destroy" in a novel
+//! scores near zero while a 25-word plot summary with one pair scores fully. Counter-signals
+//! and refutations are subtracted; `score = 1 - exp(-max(raw, 0))`.
+
+use super::features::Features;
+use super::Label;
+use crate::lexicon::Lexicon;
+
+/// Scorer parameters resolved from the lexicon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// Default threshold.
+    pub threshold: f64,
+    /// Co-occurrence window in words.
+    pub cooc_window_words: u32,
+    /// Negation window in words.
+    pub negation_window_words: u32,
+    /// Context window in words.
+    pub context_window_words: u32,
+    /// Weight of co-occurrence.
+    pub cooc_weight: f64,
+    /// Weight of doom framing.
+    pub doom_weight: f64,
+    /// Weight of named villains.
+    pub villain_weight: f64,
+    /// Weight of loose acts.
+    pub act_weight: f64,
+    /// Weight of counter-signals.
+    pub counter_weight: f64,
+    /// Weight of refutations.
+    pub refutation_weight: f64,
+    /// Density (per 1,000 words) at which the length factor is 0.5.
+    pub density_half: f64,
+    /// Minimum entity weight that makes a text AI content.
+    pub ai_presence_min: f64,
+    /// Counter evidence for benevolent_ai.
+    pub benevolent_min: f64,
+    /// Loose acts lighter than this are ignored.
+    pub loose_act_min: f64,
+    /// Acts at least this heavy confirm ambiguous villain names.
+    pub strong_act_min: f64,
+    /// Discourse needs discourse frame > fiction frame x `discourse_ratio` + `discourse_bias`.
+    pub discourse_ratio: f64,
+    /// See `discourse_ratio`.
+    pub discourse_bias: f64,
+}
+
+impl Params {
+    /// Reads `[scoring]`; keys are guaranteed present by the lexicon loader.
+    pub fn from_lexicon(lex: &Lexicon) -> Params {
+        let v = &lex.scoring().values;
+        let g = |k: &str| v.get(k).copied().unwrap_or(0.0);
+        let words = |k: &str| g(k).max(0.0).round() as u32;
+        Params {
+            threshold: g("threshold"),
+            cooc_window_words: words("cooc_window_words"),
+            negation_window_words: words("negation_window_words"),
+            context_window_words: words("context_window_words"),
+            cooc_weight: g("cooc_weight"),
+            doom_weight: g("doom_weight"),
+            villain_weight: g("villain_weight"),
+            act_weight: g("act_weight"),
+            counter_weight: g("counter_weight"),
+            refutation_weight: g("refutation_weight"),
+            density_half: g("density_half").max(1e-9),
+            ai_presence_min: g("ai_presence_min"),
+            benevolent_min: g("benevolent_min"),
+            loose_act_min: g("loose_act_min"),
+            strong_act_min: g("strong_act_min"),
+            discourse_ratio: g("discourse_ratio"),
+            discourse_bias: g("discourse_bias"),
+        }
+    }
+}
+
+/// The parts the raw score is summed from (positive and negative), in a fixed order.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Parts {
+    /// Entity + hostile-act co-occurrence.
+    pub cooc: f64,
+    /// Doom framing.
+    pub doom: f64,
+    /// Named villains.
+    pub villain: f64,
+    /// Hostile acts with no entity near (AI documents only).
+    pub loose_acts: f64,
+    /// Counter-signals (subtracted).
+    pub counter: f64,
+    /// Refutations (subtracted).
+    pub refutation: f64,
+}
+
+impl Parts {
+    /// Sum of positive parts.
+    pub fn positive(&self) -> f64 {
+        self.cooc + self.doom + self.villain + self.loose_acts
+    }
+    /// Raw score (positive minus negative).
+    pub fn raw(&self) -> f64 {
+        self.positive() - self.counter - self.refutation
+    }
+}
+
+/// Score and label.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    /// Score in [0,1].
+    pub score: f64,
+    /// Label.
+    pub label: Label,
+    /// The parts.
+    pub parts: Parts,
+}
+
+fn saturate(x: f64) -> f64 {
+    1.0 - (-x.max(0.0)).exp()
+}
+
+fn lenfac(sum: f64, words: u32, half: f64) -> f64 {
+    let d = sum * 1000.0 / f64::from(words.max(1));
+    d / (d + half)
+}
+
+/// Computes the parts of the raw score.
+pub fn parts(f: &Features, p: &Params) -> Parts {
+    let part = |w: f64, x: f64| w * saturate(x) * lenfac(x, f.words, p.density_half);
+    Parts {
+        cooc: part(p.cooc_weight, f.cooc_sum),
+        doom: part(p.doom_weight, f.doom_sum),
+        villain: part(p.villain_weight, f.villain_sum),
+        loose_acts: if f.ai_present {
+            part(p.act_weight, f.loose_act_sum)
+        } else {
+            0.0
+        },
+        counter: part(p.counter_weight, f.counter_sum),
+        refutation: p.refutation_weight * saturate(f.refutation_sum),
+    }
+}
+
+/// Score in [0,1] from a raw sum.
+pub fn squash(raw: f64) -> f64 {
+    saturate(raw)
+}
+
+/// Scores features and picks the label (`threshold` decides rogue vs not).
+pub fn score(f: &Features, p: &Params, threshold: f64) -> Scored {
+    let parts = parts(f, p);
+    let score = if f.ai_present {
+        squash(parts.raw())
+    } else {
+        0.0
+    };
+    let label = if !f.ai_present {
+        Label::None
+    } else if score >= threshold && score > 0.0 {
+        if f.discourse_frame > f.fiction_frame * p.discourse_ratio + p.discourse_bias {
+            Label::RogueAiDiscourse
+        } else {
+            Label::RogueAiFiction
+        }
+    } else if parts.counter >= p.benevolent_min && parts.counter > parts.positive() {
+        Label::BenevolentAi
+    } else {
+        Label::AiNeutral
+    };
+    Scored {
+        score,
+        label,
+        parts,
+    }
+}
