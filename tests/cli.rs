@@ -479,3 +479,46 @@ fn killed_run_resumes_to_the_same_result() {
     );
     assert_eq!(a, b);
 }
+
+#[test]
+fn explain_shows_spans_features_and_contributions() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sample.jsonl.zst");
+    let out = run(tropescan()
+        .args(["explain", "--color", "never", "--id", "s01"])
+        .arg(&sample));
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("== ").count(), 1, "only the asked id: {text}");
+    assert!(text.contains(" s01 "));
+    assert!(text.contains("score ") && text.contains("label "));
+    assert!(text.contains("]]{"), "spans are marked: {text}");
+    // Unknown id: nothing to explain is a usage error.
+    let out = run(tropescan().args(["explain", "--id", "nope"]).arg(&sample));
+    assert_eq!(code(&out), 2);
+}
+
+#[test]
+fn lexicon_subcommands_work_on_the_default_and_report_file_lines() {
+    let out = run(tropescan().args(["lexicon", "test"]));
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    let out = run(tropescan().args(["lexicon", "stats"]));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ai_entity"));
+    let out = run(tropescan().args(["lexicon", "terms"]));
+    let terms = String::from_utf8(out.stdout).unwrap();
+    assert!(terms.lines().count() >= 400, "at least 400 expanded terms");
+    assert!(terms.lines().any(|l| l.eq_ignore_ascii_case("skynet")));
+    let out = run(tropescan().args(["lexicon", "check"]));
+    assert_eq!(code(&out), 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    fs::write(
+        &bad,
+        "[[category]]\nname = \"x\"\nrole = \"entity\"\nterms = [\"robot\", \"robot\"\n",
+    )
+    .unwrap();
+    let out = run(tropescan().args(["lexicon", "check"]).arg(&bad));
+    assert_eq!(code(&out), 1);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("bad.toml:"), "{shown}");
+}

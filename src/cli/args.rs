@@ -22,6 +22,10 @@ pub struct Cli {
 enum Command {
     /// Score every document of the inputs; JSON lines on stdout, or dolma attributes with -o.
     Scan(ScanArgs),
+    /// Show documents with their matched spans highlighted and how each feature moved the score.
+    Explain(super::explain::ExplainArgs),
+    /// Inspect and validate lexicons: test, stats, check, terms.
+    Lexicon(super::lexicon::LexiconArgs),
 }
 
 /// Where documents come from and how to read them.
@@ -167,5 +171,7 @@ pub(crate) struct ScanArgs {
 pub(crate) fn dispatch(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Scan(args) => super::scan::run(args),
+        Command::Explain(args) => super::explain::run(args),
+        Command::Lexicon(args) => super::lexicon::run(args),
     }
 }

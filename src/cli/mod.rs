@@ -3,6 +3,8 @@
 //! `main.rs` only calls [`run`] and maps the outcome to an exit code.
 
 mod args;
+mod explain;
+mod lexicon;
 mod scan;
 
 use std::process::ExitCode;
