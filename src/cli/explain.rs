@@ -131,10 +131,8 @@ pub(crate) fn highlight(text: &str, spans: &[Evidence], color: bool, full: bool)
             out.push_str(&text[pos..e.start]);
         } else {
             let from = floor_char(text, e.start.saturating_sub(CONTEXT_BYTES).max(pos));
-            if from > pos || i == 0 {
-                if i > 0 || from > 0 {
-                    out.push_str(" … ");
-                }
+            if (from > pos || i == 0) && (i > 0 || from > 0) {
+                out.push_str(" … ");
             }
             out.push_str(&text[from.max(pos)..e.start]);
         }
