@@ -119,7 +119,7 @@ pub(crate) fn highlight(text: &str, spans: &[Evidence], color: bool, full: bool)
     // Drop spans that overlap an earlier one: nested marks do not render.
     let mut kept: Vec<&Evidence> = Vec::new();
     for e in spans {
-        if kept.last().is_none_or(|k| e.start >= k.end) {
+        if kept.last().map_or(true, |k| e.start >= k.end) {
             kept.push(e);
         }
     }
