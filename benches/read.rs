@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tropescan::input::{codec, read_shard, Compression, ReadOptions, Shard};
+use tropescan::pipeline;
 
 fn corpus() -> Option<PathBuf> {
     let c = std::env::var_os("TROPESCAN_CORPUS")
@@ -74,6 +75,27 @@ fn bench(c: &mut Criterion) {
                 let stats = read_shard(&shard, &opts, None, |d| text_bytes += d.text.len());
                 assert_eq!(stats.documents, expected_docs as u64);
                 text_bytes
+            })
+        });
+        // The scan's own arrangement: decompress and frame on one thread, parse the batches
+        // on a second, in order.
+        let shards = vec![shard.clone()];
+        g.bench_function(format!("read_documents_pipelined_j2/{name}"), |b| {
+            b.iter(|| {
+                let mut docs = 0u64;
+                let work = |_: usize, batch: &tropescan::input::Batch| {
+                    let mut n = 0u64;
+                    batch.parse(&opts, &mut |_| n += 1);
+                    n
+                };
+                let _ = pipeline::run(&shards, &opts, 2, None, &|_| false, work, |e| {
+                    if let pipeline::Event::Batch { result, .. } = e {
+                        docs += result;
+                    }
+                    Ok(())
+                });
+                assert_eq!(docs, expected_docs as u64);
+                docs
             })
         });
     }
