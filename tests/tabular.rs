@@ -3,6 +3,8 @@
 //! for every fault the readers must survive (short rows, invalid UTF-8, truncated gzip, null
 //! texts, truncated or mangled Parquet).
 
+mod util;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,26 +16,7 @@ use proptest::prelude::*;
 use tropescan::input::{
     read_shard, ErrorKind, FieldPath, Format, OwnedDocument, ReadOptions, Shard, ShardStats,
 };
-
-/// The shared corpus, or `None` (with a loud message) when it is not there.
-fn corpus() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("TROPESCAN_CORPUS").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
-    ];
-    let found = candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("COUNTS.tsv").is_file());
-    if found.is_none() {
-        // Straight to the stderr handle: `eprintln!` is captured (hidden) for passing tests.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: corpus not found (set TROPESCAN_CORPUS)"
-        );
-    }
-    found
-}
+use util::corpus;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

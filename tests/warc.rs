@@ -4,27 +4,13 @@
 //! The corpus is found through `$TROPESCAN_CORPUS`, else `<crate>/../shared/corpus`; when it
 //! is absent the corpus tests print `SKIPPED: corpus not found` and pass.
 
+mod util;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tropescan::input::{read_shard, ErrorKind, OwnedDocument, ReadOptions, Shard, ShardStats};
-
-fn corpus() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("TROPESCAN_CORPUS").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
-    ];
-    let found = candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("COUNTS.tsv").is_file());
-    if found.is_none() {
-        eprintln!(
-            "\n*** SKIPPED: corpus not found (set TROPESCAN_CORPUS=/path/to/shared/corpus) ***\n"
-        );
-    }
-    found
-}
+use util::corpus;
 
 fn read(path: &Path) -> (Vec<OwnedDocument>, ShardStats) {
     let mut docs = Vec::new();

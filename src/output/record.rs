@@ -61,6 +61,17 @@ pub fn char_len(text: &str) -> usize {
     }
 }
 
+/// The code-point `(start, end)` of every evidence span, in evidence order.
+fn char_spans(text: &str, verdict: &Verdict) -> Vec<(usize, usize)> {
+    let mut offsets: Vec<usize> = verdict
+        .evidence
+        .iter()
+        .flat_map(|e| [e.start, e.end])
+        .collect();
+    byte_to_char_offsets(text, &mut offsets);
+    offsets.chunks(2).map(|c| (c[0], c[1])).collect()
+}
+
 /// What goes into each stdout line.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DocumentLineOptions {
@@ -102,21 +113,15 @@ pub fn write_document_line(
     opts: DocumentLineOptions,
 ) {
     let evidence = opts.evidence.then(|| {
-        let mut offsets: Vec<usize> = verdict
-            .evidence
-            .iter()
-            .flat_map(|e| [e.start, e.end])
-            .collect();
-        byte_to_char_offsets(&doc.text, &mut offsets);
         verdict
             .evidence
             .iter()
-            .zip(offsets.chunks(2))
-            .map(|(e, c)| Span {
+            .zip(char_spans(&doc.text, verdict))
+            .map(|(e, (char_start, char_end))| Span {
                 start: e.start,
                 end: e.end,
-                char_start: c[0],
-                char_end: c[1],
+                char_start,
+                char_end,
                 category: &e.category,
                 term: &e.term,
                 weight: round5(e.weight),
@@ -163,17 +168,11 @@ pub fn write_attribute_line(out: &mut Vec<u8>, doc: &Document<'_>, verdict: &Ver
             format!("{ATTRIBUTE_PREFIX}label__{}", verdict.label.name()),
             vec![(0, whole, 1.0)],
         );
-        let mut offsets: Vec<usize> = verdict
-            .evidence
-            .iter()
-            .flat_map(|e| [e.start, e.end])
-            .collect();
-        byte_to_char_offsets(&doc.text, &mut offsets);
-        for (e, c) in verdict.evidence.iter().zip(offsets.chunks(2)) {
+        for (e, (start, end)) in verdict.evidence.iter().zip(char_spans(&doc.text, verdict)) {
             attributes
                 .entry(format!("{ATTRIBUTE_PREFIX}{}", sanitize_key(&e.category)))
                 .or_insert_with(Vec::new)
-                .push((c[0], c[1], round5(e.weight)));
+                .push((start, end, round5(e.weight)));
         }
     }
     let line = AttributeLine {
