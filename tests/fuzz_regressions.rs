@@ -1,0 +1,92 @@
+//! Regression tests for faults found (or shown possible) by fuzzing the readers; see
+//! docs/FUZZING.md. Each test is named after what it guards.
+
+use std::io::{self, Cursor, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tropescan::input::{Document, ErrorKind, Format, ReadOptions, ShardReader, ShardStats};
+
+/// Counts the bytes the reader pulled from its source.
+struct Counted(Cursor<Vec<u8>>, Arc<AtomicU64>);
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.read(buf)?;
+        self.1.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Reads `data` as `format`, returning the texts, the stats and the bytes pulled from the source.
+fn read(data: Vec<u8>, format: Format, opts: &ReadOptions) -> (Vec<String>, ShardStats, u64) {
+    let pulled = Arc::new(AtomicU64::new(0));
+    let src = Counted(Cursor::new(data), pulled.clone());
+    let reader = ShardReader::from_reader("r.bin", Box::new(src), Some(format), opts).unwrap();
+    let mut texts = Vec::new();
+    let stats = reader.drain(opts, &mut |d: &Document<'_>| texts.push(d.text.to_string()));
+    (texts, stats, pulled.load(Ordering::Relaxed))
+}
+
+const MAX_DOC: usize = 64 * 1024;
+
+fn opts() -> ReadOptions {
+    ReadOptions {
+        max_doc_bytes: MAX_DOC,
+        batch_bytes: 4096,
+        ..Default::default()
+    }
+}
+
+/// An unterminated quote makes the rest of a CSV file one field; the `csv` crate used to
+/// buffer all of it (a multi-GB file, or a zstd bomb, meant an out-of-memory abort).
+#[test]
+fn csv_unterminated_quote_does_not_buffer_the_whole_stream() {
+    let total = 16 << 20;
+    for (format, header) in [
+        (Format::Csv, &b"id,text\n1,fine\n2,\""[..]),
+        (Format::Tsv, &b"id\ttext\n1\tfine\n2\t\""[..]),
+    ] {
+        let mut data = header.to_vec();
+        data.resize(total, b'a');
+        let (texts, stats, pulled) = read(data, format, &opts());
+        assert_eq!(texts, ["fine"], "{format:?}");
+        assert!(
+            pulled < 4 << 20,
+            "{format:?}: read {pulled} of {total} bytes to find the end of one row"
+        );
+        assert!(stats.incomplete);
+        assert_eq!(stats.broken, 1);
+        let err = &stats.errors[0];
+        assert!(matches!(err.kind(), ErrorKind::Csv(_)), "{err:?}");
+        assert!(err.message().contains("line 3"), "{}", err.message());
+    }
+}
+
+/// The same for a header row with no end.
+#[test]
+fn csv_endless_header_is_an_error_not_a_buffer() {
+    let mut data = b"text,\"".to_vec();
+    data.resize(16 << 20, b'h');
+    let pulled = Arc::new(AtomicU64::new(0));
+    let src = Counted(Cursor::new(data), pulled.clone());
+    let err = ShardReader::from_reader("r.csv", Box::new(src), Some(Format::Csv), &opts())
+        .err()
+        .expect("an endless header is an error");
+    assert!(matches!(err.kind(), ErrorKind::Csv(_)), "{err:?}");
+    assert!(pulled.load(Ordering::Relaxed) < 4 << 20);
+}
+
+/// Rows near the limit are still read, and the rows after them too.
+#[test]
+fn csv_rows_near_the_limit_are_kept_or_skipped_not_cut() {
+    let big = "b".repeat(MAX_DOC);
+    let over = "o".repeat(MAX_DOC + 1);
+    let data = format!("text,id\n\"{big}\",1\n{over},2\nlast,3\n").into_bytes();
+    let (texts, stats, _) = read(data, Format::Csv, &opts());
+    assert_eq!(texts.len(), 2);
+    assert_eq!(texts[0], big);
+    assert_eq!(texts[1], "last");
+    assert_eq!(stats.skipped.get("oversized"), Some(&1));
+    assert!(!stats.incomplete, "{:?}", stats.errors);
+}
