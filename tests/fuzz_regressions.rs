@@ -90,3 +90,36 @@ fn csv_rows_near_the_limit_are_kept_or_skipped_not_cut() {
     assert_eq!(stats.skipped.get("oversized"), Some(&1));
     assert!(!stats.incomplete, "{:?}", stats.errors);
 }
+
+/// A Parquet footer with unknown fields holding `list<bool>` of 2^31 - 1 elements: the parquet
+/// crate skips bool list elements without consuming bytes, so it spun for minutes (found by the
+/// `parquet` fuzz target as a >10 s timeout). Such counts are now rejected up front.
+#[test]
+fn parquet_footer_with_huge_bool_list_is_rejected_quickly() {
+    let mut footer = Vec::new();
+    for field_id in 100u8..108 {
+        // Long-form field header (delta 0, type list), zigzag field id, list header (size in
+        // a varint, element type bool), size 2^31 - 1.
+        footer.extend_from_slice(&[0x09, field_id * 2, 0x01, 0xf1, 0xff, 0xff, 0xff, 0xff, 0x07]);
+    }
+    footer.push(0); // End of struct.
+    let mut file = b"PAR1".to_vec();
+    file.extend_from_slice(&footer);
+    file.extend_from_slice(&(footer.len() as u32).to_le_bytes());
+    file.extend_from_slice(b"PAR1");
+
+    let started = std::time::Instant::now();
+    let res = ShardReader::from_reader("p.parquet", Box::new(Cursor::new(file)), None, &opts());
+    let err = res.err().expect("a corrupt footer is an error");
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(matches!(err.kind(), ErrorKind::Parquet(_)), "{err:?}");
+    assert!(
+        err.message().contains("Thrift container"),
+        "{}",
+        err.message()
+    );
+}

@@ -96,6 +96,9 @@ impl ParquetFramer {
                     .into(),
             ));
         }
+        if let Err(m) = check_footer_counts(all) {
+            return Err(err(format!("corrupt footer: {m}")));
+        }
         let bytes = Bytes::from_owner(MappedOwner(bytes));
 
         // The parquet crate can panic on corrupt footers (bad thrift lengths, bad offsets)
@@ -460,4 +463,133 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown cause".into());
     format!("the parquet reader panicked: {msg}")
+}
+
+/// Checks the element counts of the Thrift footer before the parquet crate reads it.
+///
+/// The parquet crate skips unknown list elements of type bool without consuming a byte, so a
+/// footer of a few bytes declaring `list<bool>` of 2^31 elements (nested, 2^62 ...) keeps it
+/// busy for hours. In Thrift's compact protocol every container element takes at least one
+/// byte, so a count larger than the bytes left is corrupt; this walks the footer's structure
+/// (linear in its length) and rejects such counts. Other faults are left to the parquet crate.
+fn check_footer_counts(file: &[u8]) -> Result<(), String> {
+    let n = file.len();
+    let len = u32::from_le_bytes([file[n - 8], file[n - 7], file[n - 6], file[n - 5]]) as usize;
+    let Some(start) = (n - 8).checked_sub(len) else {
+        return Ok(()); // The parquet crate reports a bad footer length.
+    };
+    let mut w = ThriftWalk {
+        buf: &file[start..n - 8],
+        pos: 0,
+    };
+    match w.skip(12, 64) {
+        Err(WalkError::Count(c)) => Err(format!(
+            "a Thrift container of {c} elements in a footer of {len} bytes"
+        )),
+        _ => Ok(()),
+    }
+}
+
+enum WalkError {
+    /// A container count larger than the bytes left.
+    Count(u64),
+    /// Anything else: truncated, unknown type, too deep.
+    Other,
+}
+
+/// A walk over Thrift compact-protocol values that consumes at least one byte per element.
+struct ThriftWalk<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl ThriftWalk<'_> {
+    fn byte(&mut self) -> Result<u8, WalkError> {
+        let b = *self.buf.get(self.pos).ok_or(WalkError::Other)?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn varint(&mut self) -> Result<u64, WalkError> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(WalkError::Other)
+    }
+
+    fn advance(&mut self, k: u64) -> Result<(), WalkError> {
+        let left = (self.buf.len() - self.pos) as u64;
+        if k > left {
+            return Err(WalkError::Other);
+        }
+        self.pos += k as usize;
+        Ok(())
+    }
+
+    fn count(&mut self, c: u64) -> Result<u64, WalkError> {
+        if c > (self.buf.len() - self.pos) as u64 {
+            Err(WalkError::Count(c))
+        } else {
+            Ok(c)
+        }
+    }
+
+    /// Skips one value of compact type `ty` (1 and 2 are bools: one byte as a container
+    /// element; a bool struct field is handled by the caller).
+    fn skip(&mut self, ty: u8, depth: u8) -> Result<(), WalkError> {
+        if depth == 0 {
+            return Err(WalkError::Other);
+        }
+        match ty {
+            1..=3 => self.advance(1),
+            4..=6 => self.varint().map(|_| ()),
+            7 => self.advance(8),
+            8 => {
+                let k = self.varint()?;
+                self.advance(k)
+            }
+            9 | 10 => {
+                let h = self.byte()?;
+                let size = match h >> 4 {
+                    15 => self.varint()?,
+                    s => u64::from(s),
+                };
+                for _ in 0..self.count(size)? {
+                    self.skip(h & 0x0f, depth - 1)?;
+                }
+                Ok(())
+            }
+            11 => {
+                let size = self.varint()?;
+                if size > 0 {
+                    let kv = self.byte()?;
+                    for _ in 0..self.count(size)? {
+                        self.skip(kv >> 4, depth - 1)?;
+                        self.skip(kv & 0x0f, depth - 1)?;
+                    }
+                }
+                Ok(())
+            }
+            12 => loop {
+                let h = self.byte()?;
+                if h == 0 {
+                    return Ok(());
+                }
+                if h >> 4 == 0 {
+                    self.varint()?; // A long-form field id.
+                }
+                match h & 0x0f {
+                    1 | 2 => {} // A bool field: the value is in the type.
+                    t => self.skip(t, depth - 1)?,
+                }
+            },
+            13 => self.advance(16),
+            _ => Err(WalkError::Other),
+        }
+    }
 }
