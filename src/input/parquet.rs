@@ -465,13 +465,14 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
     format!("the parquet reader panicked: {msg}")
 }
 
-/// Checks the element counts of the Thrift footer before the parquet crate reads it.
+/// Bounds the work of reading the Thrift footer before the parquet crate reads it.
 ///
 /// The parquet crate skips unknown list elements of type bool without consuming a byte, so a
-/// footer of a few bytes declaring `list<bool>` of 2^31 elements (nested, 2^62 ...) keeps it
-/// busy for hours. In Thrift's compact protocol every container element takes at least one
-/// byte, so a count larger than the bytes left is corrupt; this walks the footer's structure
-/// (linear in its length) and rejects such counts. Other faults are left to the parquet crate.
+/// footer of a few bytes declaring `list<bool>` of 2^31 elements, or lists of such lists,
+/// keeps it busy for hours. In Thrift's compact protocol every element takes at least one
+/// byte, so a footer holding more elements than bytes is corrupt. This walks the footer the
+/// way the crate's skipping does (bool elements take no byte) and rejects it once it has
+/// visited more elements than the footer has bytes. Other faults are left to the parquet crate.
 fn check_footer_counts(file: &[u8]) -> Result<(), String> {
     let n = file.len();
     let len = u32::from_le_bytes([file[n - 8], file[n - 7], file[n - 6], file[n - 5]]) as usize;
@@ -481,26 +482,30 @@ fn check_footer_counts(file: &[u8]) -> Result<(), String> {
     let mut w = ThriftWalk {
         buf: &file[start..n - 8],
         pos: 0,
+        budget: len as u64,
     };
-    match w.skip(12, 64) {
+    // Deeper than the crate's own limit of 64 below the known fields.
+    match w.skip(12, 128) {
         Err(WalkError::Count(c)) => Err(format!(
-            "a Thrift container of {c} elements in a footer of {len} bytes"
+            "more than {len} Thrift elements in a footer of {len} bytes (a container of {c})"
         )),
         _ => Ok(()),
     }
 }
 
 enum WalkError {
-    /// A container count larger than the bytes left.
+    /// More elements than the footer has bytes: the count of the container that went over.
     Count(u64),
     /// Anything else: truncated, unknown type, too deep.
     Other,
 }
 
-/// A walk over Thrift compact-protocol values that consumes at least one byte per element.
+/// A walk over Thrift compact-protocol values, counting the elements visited.
 struct ThriftWalk<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// Elements (container elements and struct fields) that may still be visited.
+    budget: u64,
 }
 
 impl ThriftWalk<'_> {
@@ -531,22 +536,27 @@ impl ThriftWalk<'_> {
         Ok(())
     }
 
+    /// Spends `c` elements of the budget.
     fn count(&mut self, c: u64) -> Result<u64, WalkError> {
-        if c > (self.buf.len() - self.pos) as u64 {
-            Err(WalkError::Count(c))
-        } else {
-            Ok(c)
+        match self.budget.checked_sub(c) {
+            Some(left) => {
+                self.budget = left;
+                Ok(c)
+            }
+            None => Err(WalkError::Count(c)),
         }
     }
 
-    /// Skips one value of compact type `ty` (1 and 2 are bools: one byte as a container
-    /// element; a bool struct field is handled by the caller).
+    /// Skips one value of compact type `ty`. Bools (1, 2) take no byte, as in the parquet
+    /// crate: a bool struct field's value is in its type, and the crate reads container
+    /// elements the same way.
     fn skip(&mut self, ty: u8, depth: u8) -> Result<(), WalkError> {
         if depth == 0 {
             return Err(WalkError::Other);
         }
         match ty {
-            1..=3 => self.advance(1),
+            1 | 2 => Ok(()),
+            3 => self.advance(1),
             4..=6 => self.varint().map(|_| ()),
             7 => self.advance(8),
             8 => {
@@ -580,13 +590,11 @@ impl ThriftWalk<'_> {
                 if h == 0 {
                     return Ok(());
                 }
+                self.count(1)?;
                 if h >> 4 == 0 {
                     self.varint()?; // A long-form field id.
                 }
-                match h & 0x0f {
-                    1 | 2 => {} // A bool field: the value is in the type.
-                    t => self.skip(t, depth - 1)?,
-                }
+                self.skip(h & 0x0f, depth - 1)?;
             },
             13 => self.advance(16),
             _ => Err(WalkError::Other),
