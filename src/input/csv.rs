@@ -3,17 +3,55 @@
 //! This module owns finding the text, id and URL columns from the header, streaming rows with the
 //! `csv` crate (quoted multi-line fields, ragged rows, invalid UTF-8) and cutting them into
 //! batches of owned documents of about `batch_bytes` of text.
+//!
+//! The `csv` crate holds a whole row in memory before handing it over, and an unterminated
+//! quote turns the rest of the file into one field. So the stream is read through a
+//! [`RowLimit`] that fails once the current row has run more than [`ROW_SLACK`] bytes past
+//! `max_doc_bytes`: the shard is then reported broken and the rest is not read, since where
+//! the row ends cannot be known without the quote state.
 
 use std::borrow::Cow;
-use std::io::BufRead;
+use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 
 use super::batch::{BatchKind, Framer, Stream};
 use super::{ErrorKind, InputError, OwnedDocument, Position, ReadOptions, ShardStats};
 
+/// How far past `max_doc_bytes` a row may run before reading stops: room for the other
+/// columns and the `csv` crate's read-ahead buffer.
+const ROW_SLACK: u64 = 64 * 1024;
+
+/// Fails a read once the row being parsed has run past its limit, so a huge row (or an
+/// unterminated quote) cannot make the `csv` crate buffer the whole stream.
+struct RowLimit {
+    inner: Box<dyn BufRead + Send>,
+    /// Bytes handed to the `csv` crate so far.
+    read: u64,
+    /// Byte offset where the current row starts (the crate's `position().byte()`).
+    row_start: u64,
+    /// Line where the current row starts.
+    row_line: u64,
+    /// Most bytes a row may take, read-ahead included.
+    limit: u64,
+    /// Set once the limit was hit.
+    tripped: bool,
+}
+
+impl Read for RowLimit {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.read.saturating_sub(self.row_start) > self.limit {
+            self.tripped = true;
+            return Err(io::Error::other("row too long"));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
 /// Streams the rows of a CSV/TSV shard as batches of documents.
 pub(crate) struct CsvFramer {
-    reader: csv::Reader<Box<dyn BufRead + Send>>,
+    reader: csv::Reader<RowLimit>,
     shard: Arc<str>,
     columns: Columns,
     header_len: usize,
@@ -54,11 +92,25 @@ impl CsvFramer {
             // crate reports a CRLF record's start one byte and one line early, at the `\n` left
             // over from the previous record. The `\r` is stripped from the last field instead.
             .terminator(csv::Terminator::Any(b'\n'))
-            .from_reader(stream.into_reader());
-        let header = reader
-            .byte_headers()
-            .map_err(|e| csv_error(&shard, &e, 1))?
-            .clone();
+            .from_reader(RowLimit {
+                inner: stream.into_reader(),
+                read: 0,
+                row_start: 0,
+                row_line: 1,
+                limit: (opts.max_doc_bytes as u64).saturating_add(ROW_SLACK),
+                tripped: false,
+            });
+        let header = match reader.byte_headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                let limit = reader.get_ref().limit;
+                return Err(if reader.get_ref().tripped {
+                    row_too_long(&shard, 1, limit)
+                } else {
+                    csv_error(&shard, &e, 1)
+                });
+            }
+        };
         let names: Vec<String> = (0..header.len())
             .filter_map(|i| field(&header, i))
             .map(|h| String::from_utf8_lossy(h).into_owned())
@@ -192,6 +244,10 @@ impl Framer for CsvFramer {
         while text_bytes < self.batch_bytes {
             match self.reader.read_byte_record(&mut self.record) {
                 Ok(true) => {
+                    let next_row = self.reader.position().clone();
+                    let limits = self.reader.get_mut();
+                    limits.row_start = next_row.byte();
+                    limits.row_line = next_row.line();
                     if let Some(doc) = self.document(stats) {
                         // The fixed part stands for the document's own overhead, so that a file
                         // of empty cells still comes in bounded batches.
@@ -208,7 +264,12 @@ impl Framer for CsvFramer {
                     // data): keep what came before and stop.
                     let line = self.reader.position().line();
                     stats.incomplete = true;
-                    stats.broken(csv_error(&self.shard, &e, line));
+                    let limits = self.reader.get_ref();
+                    stats.broken(if limits.tripped {
+                        row_too_long(&self.shard, limits.row_line, limits.limit)
+                    } else {
+                        csv_error(&self.shard, &e, line)
+                    });
                     self.done = true;
                     break;
                 }
@@ -242,6 +303,18 @@ fn find_column(names: &[String], wanted: &str) -> Option<usize> {
             .iter()
             .position(|n| n.trim().eq_ignore_ascii_case(wanted))
     })
+}
+
+/// The error for a row cut off by [`RowLimit`].
+fn row_too_long(shard: &str, line: u64, limit: u64) -> InputError {
+    InputError::new(
+        shard,
+        ErrorKind::Csv(format!(
+            "row starting at line {line} runs past {limit} bytes (an unterminated quote?); \
+             the rest of the file is not read"
+        )),
+    )
+    .at_line(line)
 }
 
 /// Converts a `csv` error; I/O errors are the decompressor's, so they are reported as such.

@@ -96,6 +96,9 @@ impl ParquetFramer {
                     .into(),
             ));
         }
+        if let Err(m) = check_footer_counts(all) {
+            return Err(err(format!("corrupt footer: {m}")));
+        }
         let bytes = Bytes::from_owner(MappedOwner(bytes));
 
         // The parquet crate can panic on corrupt footers (bad thrift lengths, bad offsets)
@@ -460,4 +463,141 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown cause".into());
     format!("the parquet reader panicked: {msg}")
+}
+
+/// Bounds the work of reading the Thrift footer before the parquet crate reads it.
+///
+/// The parquet crate skips unknown list elements of type bool without consuming a byte, so a
+/// footer of a few bytes declaring `list<bool>` of 2^31 elements, or lists of such lists,
+/// keeps it busy for hours. In Thrift's compact protocol every element takes at least one
+/// byte, so a footer holding more elements than bytes is corrupt. This walks the footer the
+/// way the crate's skipping does (bool elements take no byte) and rejects it once it has
+/// visited more elements than the footer has bytes. Other faults are left to the parquet crate.
+fn check_footer_counts(file: &[u8]) -> Result<(), String> {
+    let n = file.len();
+    let len = u32::from_le_bytes([file[n - 8], file[n - 7], file[n - 6], file[n - 5]]) as usize;
+    let Some(start) = (n - 8).checked_sub(len) else {
+        return Ok(()); // The parquet crate reports a bad footer length.
+    };
+    let mut w = ThriftWalk {
+        buf: &file[start..n - 8],
+        pos: 0,
+        budget: len as u64,
+    };
+    // Deeper than the crate's own limit of 64 below the known fields.
+    match w.skip(12, 128) {
+        Err(WalkError::Count(c)) => Err(format!(
+            "more than {len} Thrift elements in a footer of {len} bytes (a container of {c})"
+        )),
+        _ => Ok(()),
+    }
+}
+
+enum WalkError {
+    /// More elements than the footer has bytes: the count of the container that went over.
+    Count(u64),
+    /// Anything else: truncated, unknown type, too deep.
+    Other,
+}
+
+/// A walk over Thrift compact-protocol values, counting the elements visited.
+struct ThriftWalk<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    /// Elements (container elements and struct fields) that may still be visited.
+    budget: u64,
+}
+
+impl ThriftWalk<'_> {
+    fn byte(&mut self) -> Result<u8, WalkError> {
+        let b = *self.buf.get(self.pos).ok_or(WalkError::Other)?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn varint(&mut self) -> Result<u64, WalkError> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(WalkError::Other)
+    }
+
+    fn advance(&mut self, k: u64) -> Result<(), WalkError> {
+        let left = (self.buf.len() - self.pos) as u64;
+        if k > left {
+            return Err(WalkError::Other);
+        }
+        self.pos += k as usize;
+        Ok(())
+    }
+
+    /// Spends `c` elements of the budget.
+    fn count(&mut self, c: u64) -> Result<u64, WalkError> {
+        match self.budget.checked_sub(c) {
+            Some(left) => {
+                self.budget = left;
+                Ok(c)
+            }
+            None => Err(WalkError::Count(c)),
+        }
+    }
+
+    /// Skips one value of compact type `ty`. Bools (1, 2) take no byte, as in the parquet
+    /// crate: a bool struct field's value is in its type, and the crate reads container
+    /// elements the same way.
+    fn skip(&mut self, ty: u8, depth: u8) -> Result<(), WalkError> {
+        if depth == 0 {
+            return Err(WalkError::Other);
+        }
+        match ty {
+            1 | 2 => Ok(()),
+            3 => self.advance(1),
+            4..=6 => self.varint().map(|_| ()),
+            7 => self.advance(8),
+            8 => {
+                let k = self.varint()?;
+                self.advance(k)
+            }
+            9 | 10 => {
+                let h = self.byte()?;
+                let size = match h >> 4 {
+                    15 => self.varint()?,
+                    s => u64::from(s),
+                };
+                for _ in 0..self.count(size)? {
+                    self.skip(h & 0x0f, depth - 1)?;
+                }
+                Ok(())
+            }
+            11 => {
+                let size = self.varint()?;
+                if size > 0 {
+                    let kv = self.byte()?;
+                    for _ in 0..self.count(size)? {
+                        self.skip(kv >> 4, depth - 1)?;
+                        self.skip(kv & 0x0f, depth - 1)?;
+                    }
+                }
+                Ok(())
+            }
+            12 => loop {
+                let h = self.byte()?;
+                if h == 0 {
+                    return Ok(());
+                }
+                self.count(1)?;
+                if h >> 4 == 0 {
+                    self.varint()?; // A long-form field id.
+                }
+                self.skip(h & 0x0f, depth - 1)?;
+            },
+            13 => self.advance(16),
+            _ => Err(WalkError::Other),
+        }
+    }
 }

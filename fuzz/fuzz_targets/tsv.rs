@@ -1,0 +1,12 @@
+#![no_main]
+//! Fuzzes the tsv reader: arbitrary bytes read as Format::Tsv.
+
+use libfuzzer_sys::fuzz_target;
+use tropescan::input::Format;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    common::drive("fuzz.bin", data.to_vec(), Some(Format::Tsv));
+});
