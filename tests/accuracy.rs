@@ -14,6 +14,17 @@ use tropescan::input::{read_shard, ReadOptions, Shard};
 use tropescan::lexicon::{Lexicon, Role};
 use tropescan::scan::{Label, ScanConfig, Scanner};
 
+/// Fixed development/hold-out split: FNV-1a of the id, even = half A (development), odd =
+/// half B (held out). Deterministic and independent of the label.
+fn half_of(id: &str) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h & 1) as usize
+}
+
 struct Row {
     shard: String,
     id: String,
@@ -110,6 +121,10 @@ fn accuracy_on_labelled_documents() {
         return;
     }
     let show_errors = std::env::var_os("TROPESCAN_ACCURACY_ERRORS").is_some();
+    // `TROPESCAN_ACCURACY_HALF=A|B` restricts the error listing to one half.
+    let error_half = std::env::var("TROPESCAN_ACCURACY_HALF")
+        .ok()
+        .map(|h| usize::from(h.trim() == "B"));
     let lex = Lexicon::default_english();
     let scanner = Scanner::new(&lex, ScanConfig::default()).expect("scanner");
     let roles = scanner.category_roles().to_vec();
@@ -121,6 +136,7 @@ fn accuracy_on_labelled_documents() {
     let mut confusion: BTreeMap<(Label, Label), u32> = BTreeMap::new();
     let (mut ours, mut base_a, mut base_b) =
         (Counts::default(), Counts::default(), Counts::default());
+    let mut halves = [[Counts::default(); 3]; 2];
     let mut scored = 0usize;
     let mut unreadable: BTreeMap<String, usize> = BTreeMap::new();
     for (shard, want) in &by_shard {
@@ -176,7 +192,14 @@ fn accuracy_on_labelled_documents() {
             ours.add(gold, flagged);
             base_a.add(gold, a);
             base_b.add(gold, b);
-            if show_errors && (gold != flagged || r.gold != label) {
+            let half = half_of(&r.id);
+            for (c, pred) in halves[half].iter_mut().zip([flagged, a, b]) {
+                c.add(gold, pred);
+            }
+            if show_errors
+                && error_half.map_or(true, |h| h == half)
+                && (gold != flagged || r.gold != label)
+            {
                 println!(
                     "{} gold {} got {} score {score:.3} {} {} | {}",
                     if gold != flagged {
@@ -214,6 +237,12 @@ fn accuracy_on_labelled_documents() {
     println!("{}", ours.line("scorer (flagged)"));
     println!("{}", base_a.line("baseline a: villain name"));
     println!("{}", base_b.line("baseline b: entity + act"));
+    for (name, h) in ["A (dev)", "B (held out)"].iter().zip(&halves) {
+        println!("half {name}:");
+        println!("{}", h[0].line("  scorer (flagged)"));
+        println!("{}", h[1].line("  baseline a: villain name"));
+        println!("{}", h[2].line("  baseline b: entity + act"));
+    }
     assert!(
         ours.precision() >= 0.90,
         "precision {:.3} < 0.90",

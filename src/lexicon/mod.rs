@@ -44,6 +44,9 @@ pub enum Role {
     FrameFiction,
     /// Signals that the text is non-fiction argument or report (experts, study, op-ed, ...).
     FrameDiscourse,
+    /// Signals of neutral analysis of AI (regulation, governance, benchmark, dataset, "we
+    /// propose"): counter-evidence when hostile evidence is thin relative to them.
+    FrameAnalysis,
     /// Benevolent-AI signals (helpful, protective, self-sacrificing robots; WALL-E, Baymax).
     Counter,
     /// Named benevolent AIs whose names are ordinary words ("Data", "Jarvis"); need context.
@@ -60,7 +63,7 @@ pub enum Role {
 
 impl Role {
     /// All roles, in a fixed order.
-    pub const ALL: [Role; 13] = [
+    pub const ALL: [Role; 14] = [
         Role::Entity,
         Role::Villain,
         Role::VillainContext,
@@ -69,6 +72,7 @@ impl Role {
         Role::DoomContext,
         Role::FrameFiction,
         Role::FrameDiscourse,
+        Role::FrameAnalysis,
         Role::Counter,
         Role::CounterContext,
         Role::Negation,
@@ -87,6 +91,7 @@ impl Role {
             Role::DoomContext => "doom_context",
             Role::FrameFiction => "frame_fiction",
             Role::FrameDiscourse => "frame_discourse",
+            Role::FrameAnalysis => "frame_analysis",
             Role::Counter => "counter",
             Role::CounterContext => "counter_context",
             Role::Negation => "negation",
@@ -193,6 +198,8 @@ pub const SCORING_KEYS: &[(&str, &str)] = &[
     ("strong_act_min", "hostile acts at least this heavy also confirm an ambiguous villain name"),
     ("discourse_ratio", "fiction-vs-discourse: discourse needs discourse cues > fiction cues x this + discourse_bias"),
     ("discourse_bias", "see discourse_ratio"),
+    ("analysis_weight", "weight of neutral-analysis cues (regulation, benchmark, dataset; subtracted)"),
+    ("agent_after_act", "pair weight factor when the AI entity only follows the act (the AI as object, not agent)"),
 ];
 
 /// Errors loading a lexicon; every variant carries file:line where known.

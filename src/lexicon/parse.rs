@@ -232,6 +232,8 @@ discourse_bias = 0.0
 discourse_ratio = 1.5
 loose_act_min = 0.8
 strong_act_min = 1.1
+analysis_weight = 0.0
+agent_after_act = 1.0
 "#;
 
     #[test]

@@ -70,6 +70,7 @@ pub(super) fn build(verdict: Verdict, a: &Analysis, p: &Params, threshold: f64) 
     push("loose_act_sum", f.loose_act_sum, parts.loose_acts);
     push("counter_sum", f.counter_sum, -parts.counter);
     push("refutation_sum", f.refutation_sum, -parts.refutation);
+    push("analysis_frame", f.analysis_frame, -parts.analysis);
     // Map counted-hit indices to evidence indices (evidence lists counted hits in order).
     let mut ev_index = vec![usize::MAX; a.counted.len()];
     let mut j = 0;

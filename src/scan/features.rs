@@ -48,6 +48,8 @@ pub struct Features {
     pub fiction_frame: f64,
     /// Summed weight of discourse-frame cues.
     pub discourse_frame: f64,
+    /// Summed weight of neutral-analysis cues (policy, regulation, benchmark, dataset, ...).
+    pub analysis_frame: f64,
     /// The text is AI content (a strong entity, a villain or doom framing).
     pub ai_present: bool,
 }
@@ -324,6 +326,7 @@ pub fn analyze(
             Role::Refutation => f.refutation_sum += h.weight,
             Role::FrameFiction => f.fiction_frame += h.weight,
             Role::FrameDiscourse => f.discourse_frame += h.weight,
+            Role::FrameAnalysis => f.analysis_frame += h.weight,
             Role::Negation | Role::Action | Role::Neutral => {}
         }
         if matches!(
@@ -355,7 +358,10 @@ pub fn analyze(
             if is_agent(k, &counted) {
                 let d = w.abs_diff(pos[k].0);
                 if d <= p.cooc_window_words || pos[k].1 == s {
-                    let pw = hits[k].weight * h.weight;
+                    // English puts the agent before its verb: an entity that only follows
+                    // the act is usually its object or victim ("they destroy the robots").
+                    let order = if pos[k].0 > w { p.agent_after_act } else { 1.0 };
+                    let pw = hits[k].weight * h.weight * order;
                     if best.map_or(true, |(_, b)| pw > b) {
                         best = Some((k, pw));
                     }

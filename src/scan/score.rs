@@ -47,6 +47,10 @@ pub struct Params {
     pub discourse_ratio: f64,
     /// See `discourse_ratio`.
     pub discourse_bias: f64,
+    /// Weight of neutral-analysis cues (subtracted).
+    pub analysis_weight: f64,
+    /// Pair weight factor when the entity only follows the act.
+    pub agent_after_act: f64,
 }
 
 impl Params {
@@ -73,6 +77,8 @@ impl Params {
             strong_act_min: g("strong_act_min"),
             discourse_ratio: g("discourse_ratio"),
             discourse_bias: g("discourse_bias"),
+            analysis_weight: g("analysis_weight").max(0.0),
+            agent_after_act: g("agent_after_act").clamp(0.0, 1.0),
         }
     }
 }
@@ -92,6 +98,8 @@ pub struct Parts {
     pub counter: f64,
     /// Refutations (subtracted).
     pub refutation: f64,
+    /// Neutral-analysis cues (subtracted).
+    pub analysis: f64,
 }
 
 impl Parts {
@@ -101,7 +109,7 @@ impl Parts {
     }
     /// Raw score (positive minus negative).
     pub fn raw(&self) -> f64 {
-        self.positive() - self.counter - self.refutation
+        self.positive() - self.counter - self.refutation - self.analysis
     }
 }
 
@@ -139,6 +147,9 @@ pub fn parts(f: &Features, p: &Params) -> Parts {
         },
         counter: part(p.counter_weight, f.counter_sum),
         refutation: p.refutation_weight * saturate(f.refutation_sum),
+        // Policy, research and product texts discuss AI risk among many analysis terms; a
+        // story or a doom op-ed rarely uses them. Density-scaled like the other parts.
+        analysis: part(p.analysis_weight, f.analysis_frame),
     }
 }
 
@@ -158,7 +169,9 @@ pub fn score(f: &Features, p: &Params, threshold: f64) -> Scored {
     let label = if !f.ai_present {
         Label::None
     } else if score >= threshold && score > 0.0 {
-        if f.discourse_frame > f.fiction_frame * p.discourse_ratio + p.discourse_bias {
+        // Analysis cues (regulation, benchmark, ...) mark non-fiction as well.
+        let discourse = f.discourse_frame + f.analysis_frame;
+        if discourse > f.fiction_frame * p.discourse_ratio + p.discourse_bias {
             Label::RogueAiDiscourse
         } else {
             Label::RogueAiFiction
