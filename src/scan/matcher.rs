@@ -23,7 +23,7 @@
 //! Hits from all of them are merged leftmost-longest, and a hit counts only if it sits on
 //! word boundaries (Unicode alphanumerics and `_` are word characters).
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 
 use crate::lexicon::{Pattern, PatternTable};
 
@@ -77,6 +77,167 @@ struct AnchorGroup {
     ac: AhoCorasick,
     /// Per anchor: its patterns, longest first.
     buckets: Vec<Vec<Anchored>>,
+    /// Which text chunks the automaton needs to see; `None`: run it over the whole text.
+    filter: Option<TokenFilter>,
+}
+
+/// Prefilter for the anchor automaton, exact by construction.
+///
+/// No anchor contains ASCII whitespace, so no anchor match spans a whitespace byte, and
+/// leftmost-longest matching over the whole text equals matching each whitespace-delimited
+/// *chunk* on its own. A match that survives the word-boundary check starts at the start of
+/// a *token* (maximal run of ASCII `[A-Za-z0-9_]`) that equals the anchor's leading token
+/// (every anchor starts with such a byte, checked at build time). So the automaton only
+/// runs over chunks holding a token whose (length, first two bytes, last byte) hash is set
+/// in `bits`; the other chunks can hold no boundary-respecting match. False positives cost
+/// one automaton run over a short chunk.
+#[derive(Debug, Clone)]
+struct TokenFilter {
+    bits: Box<[u64]>,
+    max_len: usize,
+}
+
+const FILTER_BITS: u32 = 16;
+
+/// ASCII word bytes: `[A-Za-z0-9_]`.
+static WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'_';
+        i += 1;
+    }
+    t
+};
+
+impl TokenFilter {
+    /// Case-insensitive key of a non-empty token.
+    #[inline(always)]
+    fn slot(tok: &[u8]) -> usize {
+        let n = tok.len();
+        let k = (n as u64) << 24
+            | u64::from(tok[0] | 0x20) << 16
+            | u64::from(tok[n.min(2) - 1] | 0x20) << 8
+            | u64::from(tok[n - 1] | 0x20);
+        (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FILTER_BITS)) as usize
+    }
+
+    /// Builds from the lowercased anchors; `None` if an anchor breaks the filter's premises.
+    fn new(anchors: &[String]) -> Option<TokenFilter> {
+        let mut f = TokenFilter {
+            bits: vec![0u64; 1 << (FILTER_BITS - 6)].into_boxed_slice(),
+            max_len: 0,
+        };
+        for a in anchors {
+            let b = a.as_bytes();
+            if b.is_empty() || !WORD[b[0] as usize] || b.iter().any(u8::is_ascii_whitespace) {
+                return None;
+            }
+            let n = b.iter().take_while(|&&c| WORD[c as usize]).count();
+            let slot = Self::slot(&b[..n]);
+            f.bits[slot >> 6] |= 1 << (slot & 63);
+            f.max_len = f.max_len.max(n);
+        }
+        Some(f)
+    }
+
+    #[inline(always)]
+    fn hit(&self, tok: &[u8]) -> bool {
+        if tok.len() > self.max_len {
+            return false;
+        }
+        let slot = Self::slot(tok);
+        self.bits[slot >> 6] & (1 << (slot & 63)) != 0
+    }
+
+    /// Calls `f(chunk_start, chunk_end)`, in order, for every whitespace-delimited chunk
+    /// that holds a token passing the filter.
+    #[inline]
+    fn chunks(&self, hay: &[u8], mut f: impl FnMut(usize, usize)) {
+        let n = hay.len();
+        let mut base = 0;
+        // Tokens starting before this lie in a chunk already reported.
+        let mut done = 0;
+        let mut prev_word = 0u64;
+        while base < n {
+            let mask = match hay.get(base..base + 64) {
+                Some(block) => word_mask64(block),
+                None => hay[base..]
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |m, (k, &c)| m | u64::from(WORD[c as usize]) << k),
+            };
+            let mut starts = mask & !((mask << 1) | prev_word);
+            prev_word = mask >> 63;
+            while starts != 0 {
+                let off = starts.trailing_zeros() as usize;
+                starts &= starts - 1;
+                let s = base + off;
+                if s < done {
+                    continue;
+                }
+                let mut e = s + (!(mask >> off)).trailing_zeros() as usize;
+                if e == base + 64 {
+                    while e < n && WORD[hay[e] as usize] {
+                        e += 1;
+                    }
+                }
+                if self.hit(&hay[s..e]) {
+                    let mut cs = s;
+                    while cs > 0 && !hay[cs - 1].is_ascii_whitespace() {
+                        cs -= 1;
+                    }
+                    let mut ce = e;
+                    while ce < n && !hay[ce].is_ascii_whitespace() {
+                        ce += 1;
+                    }
+                    f(cs, ce);
+                    done = ce;
+                }
+            }
+            base += 64;
+        }
+    }
+}
+
+/// Bit `k` set when `block[k]` is an ASCII word byte; `block` holds 64 bytes.
+#[inline(always)]
+fn word_mask64(block: &[u8]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        assert!(block.len() >= 64);
+        let mut m = 0u64;
+        for k in 0..4 {
+            // SAFETY: SSE2 is part of the x86_64 baseline; the load reads 16 of the >= 64
+            // bytes checked above (unaligned load).
+            let bits = unsafe {
+                let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast());
+                // Signed-compare trick for unsigned ranges: shift the range to start at -128.
+                let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+                let letter = _mm_cmplt_epi8(
+                    _mm_add_epi8(lower, _mm_set1_epi8((128u8.wrapping_sub(b'a')) as i8)),
+                    _mm_set1_epi8((-128i16 + 26) as i8),
+                );
+                let digit = _mm_cmplt_epi8(
+                    _mm_add_epi8(v, _mm_set1_epi8((128u8.wrapping_sub(b'0')) as i8)),
+                    _mm_set1_epi8((-128i16 + 10) as i8),
+                );
+                let under = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'_' as i8));
+                _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), under)) as u16
+            };
+            m |= u64::from(bits) << (16 * k);
+        }
+        m
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        block[..64]
+            .iter()
+            .enumerate()
+            .fold(0u64, |m, (k, &c)| m | u64::from(WORD[c as usize]) << k)
+    }
 }
 
 /// Automaton construction failed (pattern set too large for any automaton kind).
@@ -284,6 +445,7 @@ fn build_anchored(pats: &[&Pattern]) -> Result<Option<AnchorGroup>, BuildError> 
     Ok(Some(AnchorGroup {
         ac: build_ac(&texts, true)?,
         buckets,
+        filter: TokenFilter::new(&anchors),
     }))
 }
 
@@ -384,11 +546,14 @@ impl Matcher {
     }
 
     /// Only the anchor automaton pass (no verification, no boundary checks); for benchmarks.
+    /// Counts the raw matches in the chunks the prefilter lets through.
     pub fn count_raw_ascii(&self, text: &str) -> usize {
-        self.anchored
-            .as_ref()
-            .map(|g| g.ac.find_iter(text).count())
-            .unwrap_or(0)
+        let Some(g) = &self.anchored else {
+            return 0;
+        };
+        let mut n = 0;
+        g.candidates(text, |_| n += 1);
+        n
     }
 
     /// Finds word-bounded hits, sorted by start, non-overlapping; appends to `out` (cleared).
@@ -450,35 +615,60 @@ fn verify_backward(hay: &[u8], mut i: usize, pat: &[u8]) -> Option<usize> {
     Some(i)
 }
 
+impl AnchorGroup {
+    /// Every raw anchor match a whole-text search would report that can lie on word
+    /// boundaries (plus some that do not), in order.
+    #[inline]
+    fn candidates(&self, text: &str, mut f: impl FnMut(aho_corasick::Match)) {
+        match &self.filter {
+            None => self.ac.find_iter(text).for_each(f),
+            Some(filter) => filter.chunks(text.as_bytes(), |cs, ce| {
+                for m in self.ac.find_iter(Input::new(text).span(cs..ce)) {
+                    f(m);
+                }
+            }),
+        }
+    }
+}
+
 fn push_anchored(g: &AnchorGroup, text: &str, out: &mut Vec<RawHit>) {
     let hay = text.as_bytes();
-    for m in g.ac.find_iter(text) {
-        if !on_word_boundaries(text, m.start(), m.end()) {
-            continue;
-        }
-        let Some(bucket) = g.buckets.get(m.pattern().as_usize()) else {
+    g.candidates(text, |m| push_anchor_match(g, text, hay, m, out));
+}
+
+#[inline]
+fn push_anchor_match(
+    g: &AnchorGroup,
+    text: &str,
+    hay: &[u8],
+    m: aho_corasick::Match,
+    out: &mut Vec<RawHit>,
+) {
+    if !on_word_boundaries(text, m.start(), m.end()) {
+        return;
+    }
+    let Some(bucket) = g.buckets.get(m.pattern().as_usize()) else {
+        return;
+    };
+    for p in bucket {
+        let Some(start) = verify_backward(hay, m.start(), &p.prefix) else {
             continue;
         };
-        for p in bucket {
-            let Some(start) = verify_backward(hay, m.start(), &p.prefix) else {
-                continue;
-            };
-            let Some(end) = verify_forward(hay, m.end(), &p.suffix) else {
-                continue;
-            };
-            if text.is_char_boundary(start)
-                && text.is_char_boundary(end)
-                && on_word_boundaries(text, start, end)
-            {
-                out.push(RawHit {
-                    start,
-                    end,
-                    category: p.category,
-                    term: p.term,
-                    weight: p.weight,
-                });
-                break;
-            }
+        let Some(end) = verify_forward(hay, m.end(), &p.suffix) else {
+            continue;
+        };
+        if text.is_char_boundary(start)
+            && text.is_char_boundary(end)
+            && on_word_boundaries(text, start, end)
+        {
+            out.push(RawHit {
+                start,
+                end,
+                category: p.category,
+                term: p.term,
+                weight: p.weight,
+            });
+            return;
         }
     }
 }
@@ -590,6 +780,20 @@ mod tests {
         assert!(on_word_boundaries("(Skynet)", 1, 7));
         assert!(!on_word_boundaries("éAI", 2, 4));
         assert!(on_word_boundaries("A.I.s", 0, 4));
+    }
+
+    #[test]
+    fn word_mask_matches_table() {
+        let mut block = [0u8; 64];
+        for start in (0..256).step_by(64) {
+            for (k, b) in block.iter_mut().enumerate() {
+                *b = (start + k) as u8;
+            }
+            let m = word_mask64(&block);
+            for (k, &b) in block.iter().enumerate() {
+                assert_eq!(m >> k & 1 == 1, WORD[b as usize], "byte {b}");
+            }
+        }
     }
 
     #[test]
