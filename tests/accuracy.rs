@@ -125,7 +125,11 @@ fn evaluate() -> Option<Evaluation> {
     };
     let tsv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/labelled/labels.tsv");
     let rows = read_rows(&tsv);
-    assert!(rows.len() >= 300, "the labelled set has {} rows", rows.len());
+    assert!(
+        rows.len() >= 300,
+        "the labelled set has {} rows",
+        rows.len()
+    );
     let show_errors = std::env::var_os("TROPESCAN_ACCURACY_ERRORS").is_some();
     // `TROPESCAN_ACCURACY_HALF=A|B` restricts the error listing to one half.
     let error_half = std::env::var("TROPESCAN_ACCURACY_HALF")
@@ -263,7 +267,10 @@ fn evaluate() -> Option<Evaluation> {
 #[test]
 fn scorer_beats_both_baselines_on_labelled_documents() {
     let Some(e) = evaluate() else { return };
-    assert_eq!(e.scored, e.rows, "every labelled document is found and scored");
+    assert_eq!(
+        e.scored, e.rows,
+        "every labelled document is found and scored"
+    );
     assert!(
         e.ours.f1() > e.base_a.f1() + 0.05,
         "F1 {:.3} does not beat baseline a ({:.3}) by 0.05",
@@ -290,5 +297,9 @@ fn labelled_documents_meet_the_precision_and_recall_bar() {
         "precision {:.3} < 0.90",
         e.ours.precision()
     );
-    assert!(e.ours.recall() >= 0.85, "recall {:.3} < 0.85", e.ours.recall());
+    assert!(
+        e.ours.recall() >= 0.85,
+        "recall {:.3} < 0.85",
+        e.ours.recall()
+    );
 }
