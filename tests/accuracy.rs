@@ -7,6 +7,8 @@
 //! Run: `cargo test --release --test accuracy -- --nocapture` (set `TROPESCAN_ACCURACY_ERRORS=1`
 //! to list every misclassified row).
 
+mod util;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -77,20 +79,6 @@ impl Counts {
     }
 }
 
-fn corpus_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("TROPESCAN_CORPUS") {
-        return Some(PathBuf::from(d)).filter(|d| d.is_dir());
-    }
-    // `../shared/corpus` from the main checkout; one more level up from a worktree in /work/wt.
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [
-        root.join("../shared/corpus"),
-        root.join("../../shared/corpus"),
-    ]
-    .into_iter()
-    .find(|d| d.is_dir())
-}
-
 fn read_rows(path: &PathBuf) -> Vec<Row> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.lines()
@@ -119,7 +107,7 @@ struct Evaluation {
 
 /// Scores every labelled document and prints the confusion matrix and the figures.
 fn evaluate() -> Option<Evaluation> {
-    let Some(corpus) = corpus_dir() else {
+    let Some(corpus) = util::corpus() else {
         println!("SKIPPED: corpus not found (set TROPESCAN_CORPUS)");
         return None;
     };

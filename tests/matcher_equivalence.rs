@@ -2,6 +2,8 @@
 //! `reference`): identical hits (positions, categories, terms, weights) and identical
 //! negation look-behinds on real corpus documents. Skips loudly without the corpus.
 
+mod util;
+
 use std::path::PathBuf;
 
 use tropescan::input::{read_shard, ReadOptions, Shard};
@@ -560,19 +562,6 @@ mod reference {
     }
 }
 
-fn corpus_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("TROPESCAN_CORPUS") {
-        return Some(PathBuf::from(d)).filter(|d| d.is_dir());
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [
-        root.join("../shared/corpus"),
-        root.join("../../shared/corpus"),
-    ]
-    .into_iter()
-    .find(|d| d.is_dir())
-}
-
 fn floor_char(text: &str, mut i: usize) -> usize {
     while !text.is_char_boundary(i) {
         i -= 1;
@@ -624,7 +613,7 @@ fn docs(path: &std::path::Path, limit: usize, mut f: impl FnMut(&str, &str)) -> 
 
 #[test]
 fn matcher_equals_reference_on_corpus() {
-    let Some(corpus) = corpus_dir() else {
+    let Some(corpus) = util::corpus() else {
         eprintln!("SKIPPED matcher_equivalence: corpus not found (set TROPESCAN_CORPUS)");
         return;
     };
