@@ -15,7 +15,7 @@ use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 
 use super::batch::{BatchKind, Framer, Stream};
-use super::{ErrorKind, InputError, OwnedDocument, Position, ReadOptions, ShardStats};
+use super::{find_column, ErrorKind, InputError, OwnedDocument, Position, ReadOptions, ShardStats};
 
 /// How far past `max_doc_bytes` a row may run before reading stops: room for the other
 /// columns and the `csv` crate's read-ahead buffer.
@@ -292,17 +292,6 @@ fn field(rec: &csv::ByteRecord, i: usize) -> Option<&[u8]> {
     } else {
         Some(f)
     }
-}
-
-/// Finds a header column: an exact match first, then ignoring case and surrounding whitespace
-/// (Netflix's header is ` show_id`, and users type `description` for `Description`).
-fn find_column(names: &[String], wanted: &str) -> Option<usize> {
-    names.iter().position(|n| n == wanted).or_else(|| {
-        let wanted = wanted.trim();
-        names
-            .iter()
-            .position(|n| n.trim().eq_ignore_ascii_case(wanted))
-    })
 }
 
 /// The error for a row cut off by [`RowLimit`].

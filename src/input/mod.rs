@@ -242,6 +242,18 @@ pub fn read_shard(
     }
 }
 
+/// Finds a CSV header or Parquet column: an exact match first, then ignoring case and
+/// surrounding whitespace (Netflix's header is ` show_id`, and users type `description` for
+/// `Description`).
+pub(crate) fn find_column(names: &[String], wanted: &str) -> Option<usize> {
+    names.iter().position(|n| n == wanted).or_else(|| {
+        let wanted = wanted.trim();
+        names
+            .iter()
+            .position(|n| n.trim().eq_ignore_ascii_case(wanted))
+    })
+}
+
 /// Where a shard's display name comes from for standard input.
 pub const STDIN_NAME: &str = "<stdin>";
 

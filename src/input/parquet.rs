@@ -23,7 +23,7 @@ use parquet::arrow::ProjectionMask;
 
 use super::batch::{BatchKind, Framer};
 use super::source::SharedBytes;
-use super::{ErrorKind, InputError, OwnedDocument, Position, ReadOptions, ShardStats};
+use super::{find_column, ErrorKind, InputError, OwnedDocument, Position, ReadOptions, ShardStats};
 
 /// Rows decoded at a time: small enough that 1024 long documents stay in memory comfortably.
 const ROWS_PER_BATCH: usize = 1024;
@@ -443,16 +443,6 @@ fn int_value(a: &dyn Array, i: usize) -> Option<String> {
         Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type
     );
     None
-}
-
-/// Finds a top-level column: an exact match first, then ignoring case and surrounding space.
-fn find_column(names: &[String], wanted: &str) -> Option<usize> {
-    names.iter().position(|n| n == wanted).or_else(|| {
-        let wanted = wanted.trim();
-        names
-            .iter()
-            .position(|n| n.trim().eq_ignore_ascii_case(wanted))
-    })
 }
 
 /// The message of a caught panic.
