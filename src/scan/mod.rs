@@ -249,14 +249,7 @@ impl Scanner {
     pub fn score(&self, text: &str) -> Verdict {
         HITS.with(|cell| {
             let mut hits = cell.borrow_mut();
-            self.inner.matcher.find(text, &mut hits);
-            let analysis = features::analyze(
-                text,
-                &hits,
-                &self.inner.table,
-                &self.inner.matcher,
-                &self.inner.params,
-            );
+            let analysis = self.analyze(text, &mut hits);
             self.verdict(&hits, &analysis, MAX_EVIDENCE)
         })
     }
@@ -264,16 +257,21 @@ impl Scanner {
     /// Explains the score of one text: every feature and how much it moved the score.
     pub fn explain(&self, text: &str) -> Explanation {
         let mut hits = Vec::new();
-        self.inner.matcher.find(text, &mut hits);
-        let analysis = features::analyze(
+        let analysis = self.analyze(text, &mut hits);
+        let verdict = self.verdict(&hits, &analysis, usize::MAX);
+        explain::build(verdict, &analysis, &self.inner.params, self.inner.threshold)
+    }
+
+    /// Matches `text` into `hits` (cleared first by the matcher) and computes its features.
+    fn analyze(&self, text: &str, hits: &mut Vec<RawHit>) -> features::Analysis {
+        self.inner.matcher.find(text, hits);
+        features::analyze(
             text,
-            &hits,
+            hits,
             &self.inner.table,
             &self.inner.matcher,
             &self.inner.params,
-        );
-        let verdict = self.verdict(&hits, &analysis, usize::MAX);
-        explain::build(verdict, &analysis, &self.inner.params, self.inner.threshold)
+        )
     }
 
     fn verdict(&self, hits: &[RawHit], a: &features::Analysis, cap: usize) -> Verdict {
