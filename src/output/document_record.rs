@@ -97,6 +97,31 @@ impl<'a> DocumentRecord<'a> {
     }
 }
 
+impl DocumentRecord<'_> {
+    /// A copy that borrows nothing.
+    pub fn to_static(&self) -> DocumentRecord<'static> {
+        let own = |c: &Cow<'_, str>| Cow::Owned(c.to_string());
+        DocumentRecord {
+            id: own(&self.id),
+            url: self.url.as_ref().map(own),
+            domain: self.domain.clone(),
+            date: self.date.as_ref().map(own),
+            dump: self.dump.as_ref().map(own),
+            words: self.words,
+            chars: self.chars,
+            score: self.score,
+            label: own(&self.label),
+            flagged: self.flagged,
+            hits: self.hits.clone(),
+            terms: self.terms.clone(),
+            snippet: self.snippet.as_ref().map(|s| Snippet {
+                text: own(&s.text),
+                spans: s.spans.clone(),
+            }),
+        }
+    }
+}
+
 fn non_empty(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty())
 }
