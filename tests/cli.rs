@@ -375,11 +375,15 @@ fn outputs_never_leave_the_output_folder() {
         "work/out/.tropescan/done/secret.jsonl.json",
         "work/out/attributes/a.jsonl",
         "work/out/attributes/secret.jsonl",
+        "work/out/documents/a.jsonl",
+        "work/out/documents/secret.jsonl",
         "work/out/summary.json",
         "work/out2/.tropescan/done/sub/a.jsonl.json",
         "work/out2/.tropescan/done/sub/link.jsonl.json",
         "work/out2/attributes/sub/a.jsonl",
         "work/out2/attributes/sub/link.jsonl",
+        "work/out2/documents/sub/a.jsonl",
+        "work/out2/documents/sub/link.jsonl",
         "work/out2/summary.json",
     ]
     .iter()
@@ -387,16 +391,20 @@ fn outputs_never_leave_the_output_folder() {
     .collect();
     assert_eq!(files, expected);
 
-    // A symlink planted in the output folder is not followed out of it.
+    // A symlink planted in the output folder (under attributes/ or documents/) is not
+    // followed out of it.
     #[cfg(unix)]
-    {
-        fs::create_dir_all(b.join("work/out3/attributes")).unwrap();
-        std::os::unix::fs::symlink(b.join("elsewhere"), b.join("work/out3/attributes/sub"))
-            .unwrap();
+    for (dir, sub) in [("out3", "attributes"), ("out4", "documents")] {
+        fs::create_dir_all(b.join("work").join(dir).join(sub)).unwrap();
+        std::os::unix::fs::symlink(
+            b.join("elsewhere"),
+            b.join("work").join(dir).join(sub).join("sub"),
+        )
+        .unwrap();
         let out = run(tropescan()
             .current_dir(b.join("work"))
-            .args(["scan", "-q", "-o", "out3", "../in"]));
-        assert_eq!(code(&out), 2);
+            .args(["scan", "-q", "-o", dir, "../in"]));
+        assert_eq!(code(&out), 2, "{sub}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("outside the output folder"));
         assert_eq!(
             fs::read_dir(b.join("elsewhere")).unwrap().count(),

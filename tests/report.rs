@@ -466,3 +466,41 @@ fn report_renders_in_headless_chromium() {
     let (_, _, red, _) = count_colour(&shot, [0xb5, 0x46, 0x2f]);
     assert!(red > 200, "flag-label histogram bars drawn: {red} pixels");
 }
+
+/// The repository's own hand-labelled set (tests/data/labelled/labels.tsv: shard, id or `#N`,
+/// tropescan label name) reads as a label file: every one of its 365 rows finds its document.
+#[test]
+fn repository_label_file_joins_every_row() {
+    let Some(root) = corpus() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let run_dir = tmp.path().join("run");
+    let dirs = [
+        "shards",
+        "plots/plots_all.jsonl.zst",
+        "fiction",
+        "crawl",
+        "web",
+    ];
+    scan(
+        &run_dir,
+        &dirs.iter().map(|d| root.join(d)).collect::<Vec<_>>(),
+    );
+    let out = tmp.path().join("out");
+    let labels = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/labelled/labels.tsv");
+    let (c, err) = report(&[&run_dir], &out, &["--labels", labels.to_str().unwrap()]);
+    assert_eq!(c, 0, "{err}");
+    let l = &json(&out.join("report.json"))["label_evaluation"];
+    assert_eq!(l["labels"], 365, "{l}");
+    assert_eq!(l["unmatched"], 0, "{l}");
+    assert_eq!(l["ambiguous"], 0, "{l}");
+    let judged: u64 = [
+        "true_positives",
+        "false_positives",
+        "false_negatives",
+        "true_negatives",
+    ]
+    .iter()
+    .map(|k| l[k].as_u64().unwrap())
+    .sum();
+    assert_eq!(judged, 365);
+}

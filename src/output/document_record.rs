@@ -188,6 +188,7 @@ fn snippet<'t>(text: &'t str, evidence: &[Evidence]) -> Option<Snippet<'t>> {
         .iter()
         .reduce(|best, e| if e.weight > best.weight { e } else { best })?;
     let (start, end) = window(text, strongest.start, strongest.end, SNIPPET_CHARS);
+    let (start, end) = snap_to_words(text, start, end, strongest.start, strongest.end);
     let mut offsets: Vec<usize> = Vec::new();
     let inside: Vec<&Evidence> = evidence
         .iter()
@@ -235,6 +236,40 @@ fn window(text: &str, start: usize, end: usize, max_chars: usize) -> (usize, usi
         .char_indices()
         .nth(after)
         .map_or(text.len(), |(i, _)| end + i);
+    (from, to)
+}
+
+/// Moves window edges that cut a word to the nearest word edge inside the window, at most 20
+/// code points in and never into the span `[start, end)`, so a snippet does not begin with
+/// half a word.
+fn snap_to_words(text: &str, from: usize, to: usize, start: usize, end: usize) -> (usize, usize) {
+    const REACH: usize = 20;
+    let mut from = from;
+    let cuts_word = |at: usize| {
+        let before = text[..at].chars().next_back();
+        let after = text[at..].chars().next();
+        before.is_some_and(|c| !c.is_whitespace()) && after.is_some_and(|c| !c.is_whitespace())
+    };
+    if from < start && cuts_word(from) {
+        if let Some((i, c)) = text[from..start]
+            .char_indices()
+            .take(REACH)
+            .find(|(_, c)| c.is_whitespace())
+        {
+            from += i + c.len_utf8();
+        }
+    }
+    let mut to = to;
+    if to > end && cuts_word(to) {
+        if let Some((i, _)) = text[end..to]
+            .char_indices()
+            .rev()
+            .take(REACH)
+            .find(|(_, c)| c.is_whitespace())
+        {
+            to = end + i;
+        }
+    }
     (from, to)
 }
 
@@ -293,6 +328,26 @@ mod tests {
         let text = format!("{}AI{}", "é".repeat(400), "ü".repeat(400));
         let (s, e) = window(&text, 800, 802, 300);
         assert_eq!(text[s..e].chars().count(), 300);
+    }
+
+    #[test]
+    fn snippets_start_and_end_on_word_edges() {
+        let text = "essentially human, there will be no Skynet here at all, friends";
+        let start = text.find("Skynet").unwrap();
+        // A window cutting "essentially" and "friends" moves in to the next word edges.
+        assert_eq!(
+            snap_to_words(text, 1, text.len() - 2, start, start + 6),
+            (text.find("human").unwrap(), text.rfind(' ').unwrap())
+        );
+        // Cuts already on edges stay; the span itself is never cut.
+        assert_eq!(
+            snap_to_words(text, 0, text.len(), start, start + 6),
+            (0, text.len())
+        );
+        assert_eq!(
+            snap_to_words(text, start + 1, start + 5, start, start + 6),
+            (start + 1, start + 5)
+        );
     }
 
     #[test]

@@ -162,6 +162,7 @@ fn parse_json_line(line: &str, flag_labels: &[String]) -> Result<Option<HumanLab
 pub struct LabelIndex {
     by_id: HashMap<String, Vec<u32>>,
     labels: Vec<HumanLabel>,
+    has_numbers: bool,
 }
 
 impl LabelIndex {
@@ -171,7 +172,12 @@ impl LabelIndex {
         for (i, l) in labels.iter().enumerate() {
             by_id.entry(l.id.clone()).or_default().push(i as u32);
         }
-        LabelIndex { by_id, labels }
+        let has_numbers = by_id.keys().any(|k| k.starts_with('#'));
+        LabelIndex {
+            by_id,
+            labels,
+            has_numbers,
+        }
     }
 
     /// The labels.
@@ -179,11 +185,25 @@ impl LabelIndex {
         &self.labels
     }
 
-    /// The labels that name document `id` of shard `source`.
-    pub fn matching<'a>(&'a self, source: &'a str, id: &str) -> impl Iterator<Item = u32> + 'a {
-        self.by_id
-            .get(id)
+    /// True when some label names a document by its number (`#N`) rather than its id.
+    pub fn has_numbers(&self) -> bool {
+        self.has_numbers
+    }
+
+    /// The labels that name document `id` of shard `source`, by its id, or as `#number`
+    /// (1-based; the repository's own `tests/data/labelled/labels.tsv` names documents without
+    /// an id so) when `number` is given.
+    pub fn matching<'a>(
+        &'a self,
+        source: &'a str,
+        id: &str,
+        number: Option<u64>,
+    ) -> impl Iterator<Item = u32> + 'a {
+        let by_number = number.and_then(|n| self.by_id.get(&format!("#{n}")));
+        let by_id = self.by_id.get(id);
+        by_id
             .into_iter()
+            .chain(by_number)
             .flatten()
             .copied()
             .filter(move |&i| match &self.labels[i as usize].source {
@@ -364,9 +384,21 @@ mod tests {
             source: Some("shards/p.jsonl".into()),
             positive: true,
         }]);
-        assert_eq!(idx.matching("/corpus/shards/p.jsonl", "d").count(), 1);
-        assert_eq!(idx.matching("/corpus/othershards/p.jsonl", "d").count(), 0);
-        assert_eq!(idx.matching("/corpus/shards/p.jsonl", "e").count(), 0);
+        assert_eq!(idx.matching("/corpus/shards/p.jsonl", "d", None).count(), 1);
+        assert_eq!(
+            idx.matching("/corpus/othershards/p.jsonl", "d", None)
+                .count(),
+            0
+        );
+        assert_eq!(idx.matching("/corpus/shards/p.jsonl", "e", None).count(), 0);
+        let idx = LabelIndex::new(vec![HumanLabel {
+            id: "#3".into(),
+            source: Some("p.txt".into()),
+            positive: true,
+        }]);
+        assert!(idx.has_numbers());
+        assert_eq!(idx.matching("/c/p.txt", "/c/p.txt", Some(3)).count(), 1);
+        assert_eq!(idx.matching("/c/p.txt", "/c/p.txt", Some(2)).count(), 0);
     }
 
     /// 4 flagged labelled (3 positive), 4 unflagged labelled (1 positive), in a corpus of 4

@@ -182,7 +182,8 @@ pub fn count_shard(
             Ok(record) => {
                 out.aggregate.add(&shard.source, index, &record);
                 if let Some(labels) = labels {
-                    for i in labels.matching(&shard.source, &record.id) {
+                    let number = labels.has_numbers().then_some(index + 1);
+                    for i in labels.matching(&shard.source, &record.id, number) {
                         let e = out.matches.entry(i).or_insert((0, false));
                         e.0 += 1;
                         e.1 = record.flagged;
