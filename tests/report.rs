@@ -6,7 +6,8 @@ mod util;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use util::{code, corpus, run, tropescan};
@@ -332,7 +333,10 @@ fn bad_runs_are_reported_and_counted() {
     fs::remove_file(&records).unwrap();
     let (c, err) = report(&[&good], &out, &[]);
     assert_eq!(c, 1);
-    assert!(err.contains("documents/hostile.jsonl"), "{err}");
+    assert!(
+        err.contains("documents/hostile.jsonl: missing: rescan"),
+        "{err}"
+    );
 
     let (c, _) = report(&[&missing], &out, &[]);
     assert_eq!(c, 2, "nothing readable");
@@ -359,6 +363,44 @@ fn chromium() -> Option<PathBuf> {
     std::env::split_paths(&path)
         .flat_map(|d| [d.join("chromium"), d.join("chromium-browser")])
         .find(|p| p.is_file())
+}
+
+/// Runs `cmd` to its end, reading its output as it comes (a DOM dump is larger than a pipe
+/// buffer); kills it and fails after `limit`, so a hung browser cannot hang the suite.
+fn output_within(mut cmd: Command, limit: Duration) -> Output {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start chromium");
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
 }
 
 /// Pixels of an RGB(A) PNG close to `rgb`.
@@ -412,19 +454,18 @@ fn report_renders_in_headless_chromium() {
     assert_eq!(c, 0, "{err}");
     let page = format!("file://{}", out.join("report.html").display());
     let headless = |extra: &[&str]| {
-        Command::new(&browser)
-            .args([
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--window-size=1200,2000",
-            ])
-            .args(extra)
-            .arg(&page)
-            .env("HOME", tmp.path())
-            .output()
-            .expect("run chromium")
+        let mut cmd = Command::new(&browser);
+        cmd.args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--window-size=1200,2000",
+        ])
+        .args(extra)
+        .arg(&page)
+        .env("HOME", tmp.path());
+        output_within(cmd, Duration::from_secs(180))
     };
 
     let dom = headless(&["--dump-dom"]);

@@ -168,10 +168,7 @@ pub(crate) fn run(args: ReportArgs) -> Result<Exit> {
         sample: args.sample.unwrap_or(0),
         examples: args.examples,
     };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = super::args::thread_count(args.threads);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

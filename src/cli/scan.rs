@@ -87,10 +87,7 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
     let read_opts = args.input.read_options()?;
     let lexicon = args.scoring.lexicon()?;
     let scanner = args.scoring.scanner(&lexicon)?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = super::args::thread_count(args.threads);
 
     let (shards, discovery_errors) = discover(&args.input.inputs);
     for e in &discovery_errors {

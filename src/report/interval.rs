@@ -41,7 +41,7 @@ pub struct Estimate {
 }
 
 /// Six decimals: shares are printed, not computed with further.
-fn r6(x: f64) -> f64 {
+pub(crate) fn r6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 

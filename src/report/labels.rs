@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::interval::{wilson, Estimate, Z975};
+use super::interval::{r6, wilson, Estimate, Z975};
 
 /// One hand label.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -303,7 +303,6 @@ pub fn evaluate(
         let (pf_lo, pf_hi) = wilson(tp as f64, (tp + fp) as f64, Z975);
         let (pu_lo, pu_hi) = wilson(fn_ as f64, (fn_ + tn) as f64, Z975);
         let r = |a: f64, b: f64| if a + b > 0.0 { a / (a + b) } else { 0.0 };
-        let r6 = |x: f64| (x * 1e6).round() / 1e6;
         Ratio {
             value: r6(r(f * pf, u * pu)),
             low: r6(r(f * pf_lo, u * pu_hi)),

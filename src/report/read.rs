@@ -50,6 +50,12 @@ pub enum ReportError {
         /// Records read.
         found: u64,
     },
+    /// A shard has no records file: the run was made by a tropescan without `documents/`.
+    #[error("{}: missing: rescan this shard with a tropescan that writes documents/ (`scan --resume -o` rereads only what is missing)", path.display())]
+    MissingRecords {
+        /// The file.
+        path: PathBuf,
+    },
     /// A shard's `rel` would lead outside the run folder.
     #[error(transparent)]
     Path(#[from] crate::output::PathError),
@@ -149,6 +155,11 @@ pub fn count_shard(
     };
     let raw = match fs::read(path) {
         Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            out.errors
+                .push(ReportError::MissingRecords { path: path.clone() });
+            return out;
+        }
         Err(e) => {
             out.errors.push(io_err(e));
             return out;
