@@ -122,7 +122,8 @@ fn reports_of_separate_runs_merge_exactly() {
         .sum();
     assert_eq!(shard_docs, totals["documents"].as_u64().unwrap());
     // The histogram is exact at thresholds: at the run's threshold (0.5) it gives the flagged
-    // count, and prevalence falls as the threshold rises.
+    // count; below it, documents the run did not flag count too (what --threshold 0.3 would
+    // flag); prevalence falls as the threshold rises.
     let at: Vec<u64> = r["thresholds"]
         .as_array()
         .unwrap()
@@ -133,6 +134,12 @@ fn reports_of_separate_runs_merge_exactly() {
     assert_eq!(r["thresholds"][1]["threshold"], 0.5);
     assert_eq!(at[1], totals["flagged"].as_u64().unwrap());
     assert!(at.windows(2).all(|w| w[0] >= w[1]), "{at:?}");
+    let between: u64 = r["score_histogram"]["documents"].as_array().unwrap()[30..50]
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert!(between > 0, "the corpus has scores in [0.3, 0.5)");
+    assert_eq!(at[0], at[1] + between, "{at:?}");
     let hist: u64 = r["score_histogram"]["documents"]
         .as_array()
         .unwrap()
@@ -505,7 +512,7 @@ fn report_renders_in_headless_chromium() {
     assert!(colours > 50, "a page, not a flat image: {colours} colours");
     assert!(blue > 2000, "chart bars drawn: {blue} bar-coloured pixels");
     let (_, _, red, _) = count_colour(&shot, [0xb5, 0x46, 0x2f]);
-    assert!(red > 200, "flag-label histogram bars drawn: {red} pixels");
+    assert!(red > 200, "flagged histogram bars drawn: {red} pixels");
 }
 
 /// The repository's own hand-labelled set (tests/data/labelled/labels.tsv: shard, id or `#N`,

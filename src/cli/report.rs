@@ -163,7 +163,6 @@ pub(crate) fn run(args: ReportArgs) -> Result<Exit> {
     }
 
     let options = AggregateOptions {
-        flag_labels: config.flag_labels.clone(),
         seed: args.seed,
         sample: args.sample.unwrap_or(0),
         examples: args.examples,

@@ -167,9 +167,6 @@ pub fn sample_key(seed: u64, id: &str) -> u64 {
 /// What to keep beyond counters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AggregateOptions {
-    /// Labels that count as flaggable (the run's `flag_labels`): prevalence at a threshold is
-    /// the share of documents with such a label and at least that score.
-    pub flag_labels: Vec<String>,
     /// The sample seed.
     pub seed: u64,
     /// Documents to sample among flagged documents and among unflagged ones (`--sample`).
@@ -192,8 +189,8 @@ pub struct Aggregate {
     pub categories: BTreeMap<String, CategoryCount>,
     /// Score histogram of every document, [`SCORE_BINS`] bins.
     pub scores: Vec<Share>,
-    /// Score histogram of documents with a flag label.
-    pub flaggable_scores: Vec<Share>,
+    /// Score histogram of flagged documents.
+    pub flagged_scores: Vec<Share>,
     /// Per shard path.
     pub shards: BTreeMap<String, ShardCount>,
     /// Per web domain; documents without one in `no_domain`.
@@ -230,7 +227,7 @@ impl Aggregate {
             labels: BTreeMap::new(),
             categories: BTreeMap::new(),
             scores: vec![Share::default(); SCORE_BINS],
-            flaggable_scores: vec![Share::default(); SCORE_BINS],
+            flagged_scores: vec![Share::default(); SCORE_BINS],
             shards: BTreeMap::new(),
             domains: BTreeMap::new(),
             no_domain: Group::default(),
@@ -266,8 +263,8 @@ impl Aggregate {
         }
         let bin = score_bin(record.score);
         self.scores[bin].add(words);
-        if self.options.flag_labels.iter().any(|l| *l == record.label) {
-            self.flaggable_scores[bin].add(words);
+        if flagged {
+            self.flagged_scores[bin].add(words);
         }
         self.shards
             .entry(source.to_string())
@@ -326,11 +323,7 @@ impl Aggregate {
         for (a, b) in self.scores.iter_mut().zip(&other.scores) {
             a.merge(b);
         }
-        for (a, b) in self
-            .flaggable_scores
-            .iter_mut()
-            .zip(&other.flaggable_scores)
-        {
+        for (a, b) in self.flagged_scores.iter_mut().zip(&other.flagged_scores) {
             a.merge(b);
         }
         merge_map(&mut self.shards, &other.shards, |a, b| {
@@ -390,7 +383,6 @@ mod tests {
 
     fn options() -> AggregateOptions {
         AggregateOptions {
-            flag_labels: vec!["rogue_ai_fiction".into()],
             seed: 7,
             sample: 3,
             examples: 2,

@@ -115,13 +115,13 @@ fn histogram(r: &Report) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<figure><figcaption>Score histogram (documents per 0.01 of score, log scale; darker: with a flag label; dashed: threshold {})</figcaption><svg id="histogram" class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="score histogram">"#,
+        r#"<figure><figcaption>Score histogram (documents per 0.01 of score, log scale; red: flagged; dashed: threshold {})</figcaption><svg id="histogram" class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="score histogram">"#,
         r.config.threshold
     );
-    for (i, (&n, &f)) in h.documents.iter().zip(&h.flaggable_documents).enumerate() {
+    for (i, (&n, &f)) in h.documents.iter().zip(&h.flagged_documents).enumerate() {
         let x = left + i as f64 * bin_w;
         let title = format!(
-            "[{:.2}, {:.2}): {n} documents, {f} with a flag label",
+            "[{:.2}, {:.2}): {n} documents, {f} flagged",
             i as f64 * h.bin_width,
             (i + 1) as f64 * h.bin_width
         );
@@ -139,7 +139,7 @@ fn histogram(r: &Report) -> String {
             let fh = y_of(f);
             let _ = write!(
                 s,
-                r#"<rect class="bar flaggable" x="{x:.2}" y="{:.2}" width="{:.2}" height="{fh:.2}"/>"#,
+                r#"<rect class="bar flagged" x="{x:.2}" y="{:.2}" width="{:.2}" height="{fh:.2}"/>"#,
                 10.0 + plot_h - fh,
                 bin_w * 0.9
             );
@@ -224,7 +224,7 @@ table{border-collapse:collapse;margin:.5em 0 1em;font-size:13px}td,th{border:1px
 td.n{text-align:right;font-variant-numeric:tabular-nums}\
 figure{margin:1em 0}figcaption{font-weight:600;margin-bottom:.3em}\
 svg.chart{background:#fafafa;border:1px solid #e3e3e3}\
-.bar{fill:#4a78b5}.bar.flaggable{fill:#b5462f}.whisker{stroke:#222;stroke-width:1.3}.axis{stroke:#555}\
+.bar{fill:#4a78b5}.bar.flagged{fill:#b5462f}.whisker{stroke:#222;stroke-width:1.3}.axis{stroke:#555}\
 .threshold{stroke:#b5462f;stroke-dasharray:4 3}.label,.value{font-size:11px;fill:#333}\
 blockquote{margin:.4em 0 1em;padding:.4em .8em;border-left:4px solid #b5462f;background:#fbf7f5;white-space:pre-wrap}\
 mark{background:#ffd54a;padding:0 1px}.meta{color:#555;font-size:12px}";
@@ -280,7 +280,7 @@ pub fn render(r: &Report) -> String {
         .collect();
     s.push_str(&bar_chart(
         "thresholds",
-        "Documents with a flag label at score thresholds, with 95% intervals",
+        "Documents scoring at least a threshold (what --threshold would flag), with 95% intervals",
         &bars,
     ));
     let rows: Vec<(String, &Prevalence)> = r

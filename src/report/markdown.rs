@@ -81,7 +81,7 @@ pub fn render(r: &Report) -> String {
     for (label, p) in &r.labels {
         prevalence_row(&mut out, label, p);
     }
-    out.push_str("\n### At score thresholds (documents with a flag label scoring at least the threshold)\n\n");
+    out.push_str("\n### At score thresholds (documents scoring at least the threshold: what `--threshold` would flag)\n\n");
     out.push_str(PREVALENCE_HEAD);
     for t in &r.thresholds {
         prevalence_row(
@@ -106,12 +106,10 @@ pub fn render(r: &Report) -> String {
         );
     }
 
-    out.push_str(
-        "\n## Score histogram\n\n| score | documents | with a flag label |\n|---|---:|---:|\n",
-    );
+    out.push_str("\n## Score histogram\n\n| score | documents | flagged |\n|---|---:|---:|\n");
     let h = &r.score_histogram;
     for (i, chunk) in h.documents.chunks(10).enumerate() {
-        let flaggable: u64 = h.flaggable_documents[i * 10..(i + 1) * 10].iter().sum();
+        let flagged: u64 = h.flagged_documents[i * 10..(i + 1) * 10].iter().sum();
         let close = if i == 9 { "]" } else { ")" };
         let _ = writeln!(
             out,
@@ -119,7 +117,7 @@ pub fn render(r: &Report) -> String {
             i as f64 / 10.0,
             (i + 1) as f64 / 10.0,
             chunk.iter().sum::<u64>(),
-            flaggable
+            flagged
         );
     }
 

@@ -93,10 +93,12 @@ pub struct CategoryRow {
     pub hits: u64,
 }
 
-/// Prevalence of flaggable documents at a threshold.
+/// Prevalence of documents scoring at least a threshold.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ThresholdRow {
-    /// Documents with a flag label and at least this score.
+    /// Documents scoring at least this (and above 0): with the default flag labels, what
+    /// `scan --threshold` this would flag, since the scorer labels every document scoring at
+    /// least the threshold rogue-AI fiction or discourse.
     pub threshold: f64,
     /// Their shares.
     #[serde(flatten)]
@@ -110,8 +112,8 @@ pub struct Histogram {
     pub bin_width: f64,
     /// Documents per bin.
     pub documents: Vec<u64>,
-    /// Documents with a flag label per bin.
-    pub flaggable_documents: Vec<u64>,
+    /// Flagged documents per bin.
+    pub flagged_documents: Vec<u64>,
 }
 
 /// One row of a breakdown (a shard, a domain, a dump, a year).
@@ -241,7 +243,7 @@ pub struct Report {
     pub labels: BTreeMap<String, Prevalence>,
     /// Per lexicon category: documents with at least one hit.
     pub categories: BTreeMap<String, CategoryRow>,
-    /// Prevalence of flaggable documents at 0.3, 0.5, 0.7, 0.9.
+    /// Prevalence of documents scoring at least 0.3, 0.5, 0.7, 0.9.
     pub thresholds: Vec<ThresholdRow>,
     /// Score histogram.
     pub score_histogram: Histogram,
@@ -299,7 +301,7 @@ impl Report {
             .map(|&t| {
                 let first = super::aggregate::score_bin(t);
                 let mut above = Share::default();
-                for s in &agg.flaggable_scores[first..] {
+                for s in &agg.scores[first.max(1)..] {
                     above.merge(s);
                 }
                 ThresholdRow {
@@ -368,7 +370,7 @@ impl Report {
             score_histogram: Histogram {
                 bin_width: 1.0 / HISTOGRAM_BINS as f64,
                 documents: coarse(&agg.scores),
-                flaggable_documents: coarse(&agg.flaggable_scores),
+                flagged_documents: coarse(&agg.flagged_scores),
             },
             shards: agg
                 .shards
