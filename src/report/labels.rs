@@ -333,6 +333,18 @@ mod tests {
         vec!["rogue_ai_fiction".into(), "rogue_ai_discourse".into()]
     }
 
+    proptest::proptest! {
+        /// Any text is a label file: never a panic, and every non-blank line is a label, an
+        /// unlabelled line, an error or the header.
+        #[test]
+        fn any_text_parses(text in "(\\PC|\t|\n|\\{|\"|:){0,200}") {
+            let f = parse_label_file("l", &text, &flag());
+            let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
+            let got = f.labels.len() + f.errors.len() + f.unlabelled as usize;
+            proptest::prop_assert!(got == lines || got + 1 == lines, "{got} of {lines}");
+        }
+    }
+
     #[test]
     fn judgements() {
         let f = flag();

@@ -89,6 +89,19 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// The pieces always put the text back together, whatever the spans.
+        #[test]
+        fn span_pieces_rebuild_the_text(
+            text in "\\PC{0,40}",
+            spans in proptest::collection::vec((0usize..50, 0usize..50), 0..6),
+        ) {
+            let mut rebuilt = String::new();
+            for_each_span_piece(&text, &spans, |p, _| rebuilt.push_str(p));
+            proptest::prop_assert_eq!(rebuilt, text);
+        }
+    }
+
     #[test]
     fn percentages() {
         assert_eq!(pct(0.0), "0%");
