@@ -26,6 +26,8 @@ enum Command {
     Explain(super::explain::ExplainArgs),
     /// Inspect and validate lexicons: test, stats, check, terms.
     Lexicon(super::lexicon::LexiconArgs),
+    /// Prevalence with intervals, breakdowns and charts from `scan -o` runs (JSON, Markdown, HTML).
+    Report(super::report::ReportArgs),
 }
 
 /// Where documents come from and how to read them.
@@ -168,10 +170,18 @@ pub(crate) struct ScanArgs {
     pub fail_on_flagged: bool,
 }
 
+/// `-j N`, or every core the process may use.
+pub(crate) fn thread_count(requested: Option<usize>) -> usize {
+    requested
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
 pub(crate) fn dispatch(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Scan(args) => super::scan::run(args),
         Command::Explain(args) => super::explain::run(args),
         Command::Lexicon(args) => super::lexicon::run(args),
+        Command::Report(args) => super::report::run(args),
     }
 }

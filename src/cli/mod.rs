@@ -5,6 +5,7 @@
 mod args;
 mod explain;
 mod lexicon;
+mod report;
 mod scan;
 
 use std::process::ExitCode;

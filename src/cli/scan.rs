@@ -16,6 +16,7 @@ use super::args::ScanArgs;
 use super::Exit;
 use crate::input::{discover, Batch, Compression, Format, ReadOptions, Shard, ShardStats};
 use crate::output::atomic::write_atomically;
+use crate::output::document_record::write_document_record;
 use crate::output::record::{write_attribute_line, write_document_line, DocumentLineOptions};
 use crate::output::summary::{ErrorRow, LexiconInfo, ShardRow, Summary};
 use crate::output::{safe_output_path, AtomicFile, DocCounts};
@@ -26,8 +27,50 @@ use crate::scan::Scanner;
 struct BatchOutput {
     stdout: Vec<u8>,
     attributes: Vec<u8>,
+    /// Lines of the `documents/` record sidecar.
+    documents: Vec<u8>,
     counts: DocCounts,
     stats: ShardStats,
+}
+
+/// The two files `-o` writes per shard: dolma attributes and the document records.
+struct ShardFiles {
+    attributes: AtomicFile,
+    documents: AtomicFile,
+}
+
+impl ShardFiles {
+    fn create(attributes: &Path, documents: &Path, compression: Compression) -> Result<Self> {
+        let create = |p: &Path| {
+            AtomicFile::create(p, compression)
+                .with_context(|| format!("cannot create {}", p.display()))
+        };
+        Ok(ShardFiles {
+            attributes: create(attributes)?,
+            documents: create(documents)?,
+        })
+    }
+
+    fn write(&mut self, attributes: &[u8], documents: &[u8]) -> Result<()> {
+        for (f, bytes) in [
+            (&mut self.attributes, attributes),
+            (&mut self.documents, documents),
+        ] {
+            f.write_all(bytes)
+                .with_context(|| format!("cannot write {}", f.dest().display()))?;
+        }
+        Ok(())
+    }
+
+    /// Commits both; the resume marker is written only after this succeeds.
+    fn commit(self) -> Result<()> {
+        for f in [self.attributes, self.documents] {
+            let dest = f.dest().to_path_buf();
+            f.commit()
+                .with_context(|| format!("cannot write {}", dest.display()))?;
+        }
+        Ok(())
+    }
 }
 
 /// The marker written next to a finished shard's outputs, read back by `--resume`.
@@ -44,10 +87,7 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
     let read_opts = args.input.read_options()?;
     let lexicon = args.scoring.lexicon()?;
     let scanner = args.scoring.scanner(&lexicon)?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = super::args::thread_count(args.threads);
 
     let (shards, discovery_errors) = discover(&args.input.inputs);
     for e in &discovery_errors {
@@ -72,16 +112,26 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
         None => None,
     };
     let attribute_paths = match &out_dir {
-        Some(dir) => Some(attribute_paths(dir, &shards)?),
+        Some(dir) => Some(output_paths(dir, "attributes", &shards)?),
+        None => None,
+    };
+    let document_paths = match &out_dir {
+        Some(dir) => Some(output_paths(dir, "documents", &shards)?),
         None => None,
     };
 
     // --resume: carry over shards whose outputs and marker are complete and match this config.
     let mut resumed: BTreeMap<usize, DoneMarker> = BTreeMap::new();
-    if let (true, Some(dir), Some(paths)) = (args.resume, &out_dir, &attribute_paths) {
-        for (i, attr) in paths.iter().enumerate() {
+    if let (true, Some(dir), Some(paths), Some(docs)) =
+        (args.resume, &out_dir, &attribute_paths, &document_paths)
+    {
+        for (i, (attr, records)) in paths.iter().zip(docs).enumerate() {
             if let Some(m) = read_marker(&marker_path(dir, attr)) {
-                if m.config == config_key && attr.exists() && m.row.errors == 0 && !m.row.incomplete
+                if m.config == config_key
+                    && attr.exists()
+                    && records.exists()
+                    && m.row.errors == 0
+                    && !m.row.incomplete
                 {
                     resumed.insert(i, m);
                 }
@@ -114,7 +164,7 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
     let mut stdout = io::BufWriter::with_capacity(256 * 1024, io::stdout().lock());
     let mut rows: Vec<Option<ShardRow>> = vec![None; shards.len()];
     let mut shard_errors: Vec<Vec<ErrorRow>> = vec![Vec::new(); shards.len()];
-    let mut current: Option<(usize, ShardRow, ShardStats, Option<AtomicFile>)> = None;
+    let mut current: Option<(usize, ShardRow, ShardStats, Option<ShardFiles>)> = None;
     let mut output_failure: Option<anyhow::Error> = None;
     let mut docs_done = 0u64;
     let mut flagged_done = 0u64;
@@ -149,15 +199,12 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
                     if let Some((format, compression)) = opened {
                         row.format = format.name().to_string();
                         row.compression = compression.name().to_string();
-                        if let Some(paths) = &attribute_paths {
-                            match AtomicFile::create(&paths[index], output_compression(compression))
-                            {
+                        if let (Some(attrs), Some(docs)) = (&attribute_paths, &document_paths) {
+                            let codec = output_compression(compression);
+                            match ShardFiles::create(&attrs[index], &docs[index], codec) {
                                 Ok(f) => file = Some(f),
                                 Err(e) => {
-                                    output_failure = Some(anyhow::Error::new(e).context(format!(
-                                        "cannot create {}",
-                                        paths[index].display()
-                                    )));
+                                    output_failure = Some(e);
                                     return Err(Stop);
                                 }
                             }
@@ -183,11 +230,8 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
                         }
                     }
                     if let Some(f) = file.as_mut() {
-                        if let Err(e) = f.write_all(&result.attributes) {
-                            output_failure = Some(
-                                anyhow::Error::new(e)
-                                    .context(format!("cannot write {}", f.dest().display())),
-                            );
+                        if let Err(e) = f.write(&result.attributes, &result.documents) {
+                            output_failure = Some(e);
                             return Err(Stop);
                         }
                     }
@@ -223,12 +267,9 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
                     }
                     let errors: Vec<ErrorRow> = stats.errors.iter().map(ErrorRow::from).collect();
                     if let Some(f) = file {
-                        let dest = f.dest().to_path_buf();
+                        let dest = f.attributes.dest().to_path_buf();
                         if let Err(e) = f.commit() {
-                            output_failure = Some(
-                                anyhow::Error::new(e)
-                                    .context(format!("cannot write {}", dest.display())),
-                            );
+                            output_failure = Some(e);
                             return Err(Stop);
                         }
                         if let Some(dir) = &out_dir {
@@ -324,6 +365,7 @@ fn score_batch(
     let mut out = BatchOutput {
         stdout: Vec::new(),
         attributes: Vec::new(),
+        documents: Vec::new(),
         counts: DocCounts::default(),
         stats: ShardStats::default(),
     };
@@ -336,6 +378,7 @@ fn score_batch(
             }
         } else {
             write_attribute_line(&mut out.attributes, doc, &verdict);
+            write_document_record(&mut out.documents, doc, &verdict);
         }
     });
     out.stats = stats;
@@ -350,12 +393,12 @@ fn output_compression(c: Compression) -> Compression {
     }
 }
 
-/// Where each shard's attribute file goes; refuses collisions and escapes.
-fn attribute_paths(dir: &Path, shards: &[Shard]) -> Result<Vec<PathBuf>> {
+/// Where each shard's output file under `dir/sub` goes; refuses collisions and escapes.
+fn output_paths(dir: &Path, sub: &str, shards: &[Shard]) -> Result<Vec<PathBuf>> {
     let mut seen = HashSet::new();
     let mut paths = Vec::with_capacity(shards.len());
     for shard in shards {
-        let path = safe_output_path(dir, "attributes", &shard.rel)?;
+        let path = safe_output_path(dir, sub, &shard.rel)?;
         if !seen.insert(path.clone()) {
             bail!(
                 "two inputs would write the same output {} (pass their common folder instead of the files)",
