@@ -3,6 +3,7 @@
 //! `main.rs` only calls [`run`] and maps the outcome to an exit code.
 
 mod args;
+mod drive;
 mod explain;
 mod lexicon;
 mod scan;
