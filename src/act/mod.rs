@@ -129,7 +129,10 @@ mod tests {
             }
         );
         let none = parse_attribute_line(br#"{"id":"d2","attributes":{}}"#).unwrap();
-        assert_eq!((none.score, none.label, none.flagged), (0.0, Label::None, false));
+        assert_eq!(
+            (none.score, none.label, none.flagged),
+            (0.0, Label::None, false)
+        );
         assert!(parse_attribute_line(br#"{"attributes":{}}"#).is_err());
         assert!(parse_attribute_line(b"nope").is_err());
     }
@@ -137,7 +140,10 @@ mod tests {
     #[test]
     fn non_jsonl_shards_are_renamed_to_jsonl() {
         let n = |s: &str, c| jsonl_name(Path::new(s), c).display().to_string();
-        assert_eq!(n("a/x.warc.wet.gz", Compression::Gzip), "a/x.warc.wet.jsonl.gz");
+        assert_eq!(
+            n("a/x.warc.wet.gz", Compression::Gzip),
+            "a/x.warc.wet.jsonl.gz"
+        );
         assert_eq!(n("x.warc.GZ", Compression::Gzip), "x.warc.jsonl.gz");
         assert_eq!(n("films.csv", Compression::None), "films.csv.jsonl");
         assert_eq!(n("p.parquet", Compression::None), "p.parquet.jsonl");

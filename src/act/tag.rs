@@ -320,7 +320,10 @@ mod tests {
         ] {
             let out = tag(line, None).unwrap();
             let mut v: Value = serde_json::from_str(&out).unwrap();
-            assert_eq!(v["metadata"]["tropescan"], serde_json::from_str::<Value>(TAG).unwrap());
+            assert_eq!(
+                v["metadata"]["tropescan"],
+                serde_json::from_str::<Value>(TAG).unwrap()
+            );
             let orig: Value = serde_json::from_str(line).unwrap();
             let meta = v["metadata"].as_object_mut().unwrap();
             meta.remove("tropescan");

@@ -42,7 +42,9 @@ pub struct Weighting {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum WeightError {
     /// floor > ceiling, or a bound that is negative or not finite.
-    #[error("weights need 0 <= floor <= ceiling (finite), got floor {floor} and ceiling {ceiling}")]
+    #[error(
+        "weights need 0 <= floor <= ceiling (finite), got floor {floor} and ceiling {ceiling}"
+    )]
     Bounds {
         /// The floor asked for.
         floor: f64,

@@ -26,6 +26,8 @@ enum Command {
     Explain(super::explain::ExplainArgs),
     /// Inspect and validate lexicons: test, stats, check, terms.
     Lexicon(super::lexicon::LexiconArgs),
+    /// Act on verdicts: split into kept/removed, write sampling weights, or tag documents.
+    Filter(super::filter::FilterArgs),
 }
 
 /// Where documents come from and how to read them.
@@ -173,5 +175,6 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Scan(args) => super::scan::run(args),
         Command::Explain(args) => super::explain::run(args),
         Command::Lexicon(args) => super::lexicon::run(args),
+        Command::Filter(args) => super::filter::run(args),
     }
 }

@@ -5,6 +5,7 @@
 mod args;
 mod drive;
 mod explain;
+mod filter;
 mod lexicon;
 mod scan;
 
