@@ -218,6 +218,15 @@ pub(crate) fn run(args: FilterArgs) -> Result<Exit> {
             if !(0.0..=1.0).contains(&threshold) {
                 bail!("--threshold must be between 0 and 1, got {threshold}");
             }
+            // The rogue labels themselves depend on the threshold (a document under it is
+            // labelled benevolent or neutral): a scan cannot say what a lower one would flag.
+            if threshold < summary.threshold {
+                bail!(
+                    "--threshold {threshold} is below the threshold of the scan in {} ({}): documents under that were not given a rogue label, so --from cannot flag them; scan again with --threshold {threshold}, or filter without --from",
+                    dir.display(),
+                    summary.threshold
+                );
+            }
             let theirs: HashSet<&str> = summary.flag_labels.iter().map(|s| s.trim()).collect();
             let ours: HashSet<&str> = flag_labels.iter().map(|l| l.name()).collect();
             let same_rule = threshold == summary.threshold && theirs == ours;
@@ -430,7 +439,8 @@ fn parse_batch(
         let judged = scanner.map(|s| {
             let v = s.score(&doc.text);
             Judgement {
-                score: v.score,
+                // As written everywhere (and read back by --from): 5 decimals.
+                score: round5(v.score),
                 label: v.label,
                 flagged: v.flagged,
             }
@@ -533,7 +543,10 @@ impl RecordedReader {
 
 /// The outputs of the shard being written.
 struct ShardOut {
+    /// The shard as named in messages.
     name: String,
+    /// Its outputs' path under each output subfolder.
+    out_name: PathBuf,
     jsonl: bool,
     compression: Compression,
     kept: Option<AtomicFile>,
@@ -663,8 +676,7 @@ impl FilterSink<'_> {
             return match self.args.mode {
                 Mode::Remove => {
                     if out.unparsed.is_none() {
-                        let name = PathBuf::from(&out.name);
-                        let dest = safe_output_path(self.dir, "unparsed", &name)
+                        let dest = safe_output_path(self.dir, "unparsed", &out.out_name)
                             .map_err(|e| Halt::Failed(anyhow::Error::new(e)))?;
                         out.unparsed = Some(
                             AtomicFile::create(&dest, out.compression)
@@ -756,9 +768,7 @@ impl FilterSink<'_> {
 
 fn write_to(file: Option<&mut AtomicFile>, bytes: &[u8]) -> Result<(), Halt> {
     match file {
-        Some(f) => f
-            .write_all(bytes)
-            .map_err(|e| failed(e, f.dest())),
+        Some(f) => f.write_all(bytes).map_err(|e| failed(e, f.dest())),
         None => Ok(()),
     }
 }
@@ -780,6 +790,7 @@ impl ShardSink<FilterBatch> for FilterSink<'_> {
         };
         let mut out = ShardOut {
             name: shard.name.to_string(),
+            out_name: name.clone(),
             jsonl,
             compression,
             kept: None,
