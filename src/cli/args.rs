@@ -28,6 +28,8 @@ enum Command {
     Lexicon(super::lexicon::LexiconArgs),
     /// Act on verdicts: split into kept/removed, write sampling weights, or tag documents.
     Filter(super::filter::FilterArgs),
+    /// Weights that bring rogue-AI text to a target ratio against benevolent-AI text.
+    Balance(super::balance::BalanceArgs),
 }
 
 /// Where documents come from and how to read them.
@@ -176,5 +178,6 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Explain(args) => super::explain::run(args),
         Command::Lexicon(args) => super::lexicon::run(args),
         Command::Filter(args) => super::filter::run(args),
+        Command::Balance(args) => super::balance::run(args),
     }
 }

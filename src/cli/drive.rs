@@ -364,7 +364,8 @@ pub(crate) fn exit_status(rows: &[ShardRow], totals: &Totals, fail_on_flagged: b
     }
 }
 
-fn progress_bar(quiet: bool, total: u64) -> Option<ProgressBar> {
+/// A progress bar over `total` bytes on stderr, unless quiet or stderr is not a terminal.
+pub(crate) fn progress_bar(quiet: bool, total: u64) -> Option<ProgressBar> {
     if quiet || !io::stderr().is_terminal() {
         return None;
     }

@@ -3,6 +3,7 @@
 //! `main.rs` only calls [`run`] and maps the outcome to an exit code.
 
 mod args;
+mod balance;
 mod drive;
 mod explain;
 mod filter;
