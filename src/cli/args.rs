@@ -120,8 +120,18 @@ impl ScoringArgs {
                 bail!("--threshold must be between 0 and 1, got {t}");
             }
         }
-        let flag_labels = self
-            .flag_labels
+        Ok(Scanner::new(
+            lexicon,
+            ScanConfig {
+                threshold: self.threshold,
+                flag_labels: self.labels()?,
+            },
+        )?)
+    }
+
+    /// The checked `--flag-labels`.
+    pub(crate) fn labels(&self) -> Result<Vec<Label>> {
+        self.flag_labels
             .iter()
             .map(|name| {
                 Label::from_name(name.trim()).with_context(|| {
@@ -131,14 +141,7 @@ impl ScoringArgs {
                     )
                 })
             })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Scanner::new(
-            lexicon,
-            ScanConfig {
-                threshold: self.threshold,
-                flag_labels,
-            },
-        )?)
+            .collect()
     }
 }
 

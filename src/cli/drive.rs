@@ -11,7 +11,7 @@ use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -21,7 +21,7 @@ use crate::input::{
     discover, Batch, Compression, Format, InputError, ReadOptions, Shard, ShardStats,
 };
 use crate::output::atomic::write_atomically;
-use crate::output::summary::{ErrorRow, ShardRow, Totals};
+use crate::output::summary::{ErrorRow, ShardRow, Summary, Totals};
 use crate::output::{safe_output_path, DocCounts};
 use crate::pipeline::{self, Event, Stop};
 
@@ -225,6 +225,39 @@ impl Drive<'_> {
             failure,
         }
     }
+}
+
+impl Driven {
+    /// The run's summary: `head` says what produced the run (version, lexicon, threshold,
+    /// options); the shard rows, every error and the totals are filled in here.
+    pub(crate) fn summary(
+        self,
+        head: Summary,
+        started_at: SystemTime,
+        started: Instant,
+        discovery_errors: &[InputError],
+    ) -> Summary {
+        let mut summary = Summary {
+            tropescan_version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
+            finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            seconds: started.elapsed().as_secs_f64(),
+            shards: self.rows,
+            errors: discovery_errors.iter().map(ErrorRow::from).collect(),
+            ..head
+        };
+        summary.errors.extend(self.errors);
+        summary.compute_totals(discovery_errors.len() as u64);
+        summary
+    }
+}
+
+/// Writes `value` as pretty JSON (with a final newline) to `dir/summary.json`, atomically.
+pub(crate) fn write_summary(dir: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let path = dir.join("summary.json");
+    let mut bytes = serde_json::to_vec_pretty(value).context("cannot encode summary")?;
+    bytes.push(b'\n');
+    write_atomically(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn print_error(bar: Option<&ProgressBar>, e: &InputError) {

@@ -26,9 +26,8 @@ use crate::input::codec;
 use crate::input::{
     Batch, Compression, ErrorKind, Format, InputError, ReadOptions, Shard, ShardStats,
 };
-use crate::output::atomic::write_atomically;
 use crate::output::record::round5;
-use crate::output::summary::{count_words, ErrorRow, LexiconInfo, Summary};
+use crate::output::summary::{count_words, LexiconInfo, Summary};
 use crate::output::{safe_output_path, AtomicFile, DocCounts};
 use crate::scan::{Label, Scanner};
 
@@ -137,6 +136,7 @@ struct Tally {
     untagged: u64,
     share: WeightedShare,
     /// The files written, relative to the output folder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     outputs: Vec<String>,
 }
 
@@ -199,7 +199,7 @@ pub(crate) fn run(args: FilterArgs) -> Result<Exit> {
     check_mode_flags(&args)?;
     let weighting = Weighting::new(args.weight_curve, args.weight_floor, args.weight_ceiling)
         .context("bad --weight-floor/--weight-ceiling")?;
-    let flag_labels = parse_flag_labels(&args.scoring.flag_labels)?;
+    let flag_labels = args.scoring.labels()?;
 
     let (source, threshold, lexicon_info) = match &args.from {
         None => {
@@ -276,7 +276,7 @@ pub(crate) fn run(args: FilterArgs) -> Result<Exit> {
         current: None,
         tallies: vec![None; shards.len()],
     };
-    let driven = drive::Drive {
+    let mut driven = drive::Drive {
         shards: &shards,
         read_opts: &read_opts,
         threads,
@@ -287,7 +287,7 @@ pub(crate) fn run(args: FilterArgs) -> Result<Exit> {
         config_key: &config_key,
     }
     .run(work, &mut sink);
-    if let Some(e) = driven.failure {
+    if let Some(e) = driven.failure.take() {
         return Err(e);
     }
 
@@ -300,21 +300,13 @@ pub(crate) fn run(args: FilterArgs) -> Result<Exit> {
         }
     }
     let downweight = args.mode == Mode::Downweight;
-    let mut run = Summary {
-        tropescan_version: env!("CARGO_PKG_VERSION").to_string(),
+    let head = Summary {
         lexicon: lexicon_info,
         threshold,
         flag_labels: flag_labels.iter().map(|l| l.name().to_string()).collect(),
-        options: BTreeMap::new(),
-        started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
-        finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        seconds: started.elapsed().as_secs_f64(),
-        shards: driven.rows,
-        errors: discovery_errors.iter().map(ErrorRow::from).collect(),
         ..Summary::default()
     };
-    run.errors.extend(driven.errors);
-    run.compute_totals(discovery_errors.len() as u64);
+    let run = driven.summary(head, started_at, started, &discovery_errors);
     let summary = FilterSummary {
         filter: FilterReport {
             mode: args.mode,
@@ -335,10 +327,7 @@ pub(crate) fn run(args: FilterArgs) -> Result<Exit> {
         },
         run,
     };
-    let mut bytes = serde_json::to_vec_pretty(&summary).context("cannot encode summary")?;
-    bytes.push(b'\n');
-    write_atomically(&dir.join("summary.json"), &bytes)
-        .with_context(|| format!("cannot write {}", dir.join("summary.json").display()))?;
+    drive::write_summary(&dir, &summary)?;
     if !args.quiet {
         print_summary(&summary);
     }
@@ -360,20 +349,6 @@ fn check_mode_flags(args: &FilterArgs) -> Result<()> {
         bail!("--control-token must not be empty");
     }
     Ok(())
-}
-
-fn parse_flag_labels(names: &[String]) -> Result<Vec<Label>> {
-    names
-        .iter()
-        .map(|name| {
-            Label::from_name(name).with_context(|| {
-                format!(
-                    "unknown label {name:?} in --flag-labels; labels are: {}",
-                    Label::ALL.map(Label::name).join(", ")
-                )
-            })
-        })
-        .collect()
 }
 
 fn read_scan_summary(dir: &Path) -> Result<Summary> {

@@ -7,15 +7,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::args::ScanArgs;
 use super::drive::{self, Halt, Parsed, ShardSink};
 use super::Exit;
 use crate::input::{Batch, Compression, Format, ReadOptions, ShardStats};
-use crate::output::atomic::write_atomically;
 use crate::output::record::{write_attribute_line, write_document_line, DocumentLineOptions};
-use crate::output::summary::{ErrorRow, LexiconInfo, Summary};
+use crate::output::summary::{LexiconInfo, Summary};
 use crate::output::{AtomicFile, DocCounts};
 use crate::scan::Scanner;
 
@@ -92,7 +91,7 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
         attribute_paths: attribute_paths.as_deref(),
         file: None,
     };
-    let driven = drive::Drive {
+    let mut driven = drive::Drive {
         shards: &shards,
         read_opts: &read_opts,
         threads,
@@ -108,13 +107,12 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
             return Err(anyhow::Error::new(e).context("cannot write to stdout"));
         }
     }
-    if let Some(e) = driven.failure {
+    if let Some(e) = driven.failure.take() {
         return Err(e);
     }
     let stopped_early = driven.stopped_early;
 
-    let mut summary = Summary {
-        tropescan_version: env!("CARGO_PKG_VERSION").to_string(),
+    let head = Summary {
         lexicon: LexiconInfo {
             name: lexicon.name().to_string(),
             hash: lexicon.content_hash().to_string(),
@@ -122,20 +120,11 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
         threshold: scanner.threshold(),
         flag_labels: args.scoring.flag_labels.clone(),
         options: options_record(&args, &read_opts),
-        started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
-        finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        seconds: started.elapsed().as_secs_f64(),
-        shards: driven.rows,
-        errors: discovery_errors.iter().map(ErrorRow::from).collect(),
         ..Summary::default()
     };
-    summary.errors.extend(driven.errors);
-    summary.compute_totals(discovery_errors.len() as u64);
+    let summary = driven.summary(head, started_at, started, &discovery_errors);
     if let Some(dir) = &out_dir {
-        let mut bytes = serde_json::to_vec_pretty(&summary).context("cannot encode summary")?;
-        bytes.push(b'\n');
-        write_atomically(&dir.join("summary.json"), &bytes)
-            .with_context(|| format!("cannot write {}", dir.join("summary.json").display()))?;
+        drive::write_summary(dir, &summary)?;
     }
     if !args.quiet && !stopped_early {
         print_summary(&summary);
