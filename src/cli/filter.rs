@@ -53,7 +53,8 @@ pub(crate) struct FilterArgs {
     /// Output folder.
     #[arg(short = 'o', long, value_name = "DIR")]
     output: PathBuf,
-    /// Reuse the verdicts of an earlier `scan -o SCAN_DIR` of the same inputs instead of scoring.
+    /// Reuse the verdicts of an earlier `scan -o SCAN_DIR` of the same inputs instead of scoring
+    /// (lexicon options are then unused; the threshold defaults to the scan's).
     #[arg(long, value_name = "SCAN_DIR")]
     from: Option<PathBuf>,
     /// remove: kept/ and removed/; downweight: weights/; tag: tagged/.
@@ -62,7 +63,7 @@ pub(crate) struct FilterArgs {
     /// remove: keep the flagged documents and remove the rest (extract a trope corpus).
     #[arg(long)]
     keep_flagged: bool,
-    /// downweight: how the weight falls with the score.
+    /// downweight: how the weight falls with the score: linear, step or exp.
     #[arg(long, default_value = "linear", value_name = "CURVE", value_parser = WeightCurve::from_str)]
     weight_curve: WeightCurve,
     /// downweight: the lowest weight (score 1, or flagged with `step`).
