@@ -443,25 +443,7 @@ fn parse_batch(
     });
     let bytes = match raw {
         Some((data, start_offset)) => {
-            let mut docs = docs.into_iter().peekable();
-            let mut start = 0usize;
-            while start < data.len() {
-                let end =
-                    memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1);
-                let mut content = &data[start..end];
-                content = content.strip_suffix(b"\n").unwrap_or(content);
-                content = content.strip_suffix(b"\r").unwrap_or(content);
-                let offset = start_offset + start as u64;
-                let doc = match docs.peek() {
-                    Some((o, _)) if *o == offset => docs.next().map(|(_, mut d)| {
-                        d.content_len = content.len();
-                        d
-                    }),
-                    _ => None,
-                };
-                lines.push(Line { end, doc });
-                start = end;
-            }
+            lines = pair_lines(data, start_offset, docs);
             data.to_vec()
         }
         None => converted,
@@ -470,6 +452,31 @@ fn parse_batch(
         stats,
         payload: FilterBatch { bytes, lines },
     }
+}
+
+/// Cuts a batch's raw JSONL bytes into lines (terminators included) and gives each line the
+/// document that starts at its offset, if any; lines without one are not documents.
+fn pair_lines(data: &[u8], start_offset: u64, docs: Vec<(u64, DocLine)>) -> Vec<Line> {
+    let mut docs = docs.into_iter().peekable();
+    let mut lines = Vec::new();
+    let mut start = 0usize;
+    while start < data.len() {
+        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1);
+        let mut content = &data[start..end];
+        content = content.strip_suffix(b"\n").unwrap_or(content);
+        content = content.strip_suffix(b"\r").unwrap_or(content);
+        let offset = start_offset + start as u64;
+        let doc = match docs.peek() {
+            Some((o, _)) if *o == offset => docs.next().map(|(_, mut d)| {
+                d.content_len = content.len();
+                d
+            }),
+            _ => None,
+        };
+        lines.push(Line { end, doc });
+        start = end;
+    }
+    lines
 }
 
 /// Reads an earlier scan's attribute file alongside a shard.
@@ -937,4 +944,46 @@ fn print_summary(s: &FilterSummary) {
         ),
     };
     eprintln!("{head}: {detail}; {} errors", t.errors);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(id: &str) -> DocLine {
+        DocLine {
+            id: id.to_string(),
+            line: 0,
+            words: 1,
+            text_bytes: 1,
+            content_len: 0,
+            judged: None,
+        }
+    }
+
+    #[test]
+    fn every_line_is_kept_and_documents_find_their_line() {
+        // At stream offset 100: a document, a blank line, a CRLF document, a broken line,
+        // and a last document without a newline.
+        let data = b"{\"a\":1}\n\n{\"b\":2}\r\nbroken\n{\"c\":3}";
+        let docs = vec![(100, doc("a")), (109, doc("b")), (125, doc("c"))];
+        let lines = pair_lines(data, 100, docs);
+        let ends: Vec<usize> = lines.iter().map(|l| l.end).collect();
+        assert_eq!(ends, [8, 9, 18, 25, 32]);
+        let ids: Vec<Option<&str>> = lines
+            .iter()
+            .map(|l| l.doc.as_ref().map(|d| d.id.as_str()))
+            .collect();
+        assert_eq!(ids, [Some("a"), None, Some("b"), None, Some("c")]);
+        let lens: Vec<usize> = lines
+            .iter()
+            .filter_map(|l| l.doc.as_ref())
+            .map(|d| d.content_len)
+            .collect();
+        assert_eq!(
+            lens,
+            [7, 7, 7],
+            "terminators (LF, CRLF, none) are not content"
+        );
+    }
 }
