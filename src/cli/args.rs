@@ -175,6 +175,13 @@ pub(crate) struct ScanArgs {
     pub fail_on_flagged: bool,
 }
 
+/// `-j N`, or every core the process may use.
+pub(crate) fn thread_count(requested: Option<usize>) -> usize {
+    requested
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
 pub(crate) fn dispatch(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Scan(args) => super::scan::run(args),

@@ -268,13 +268,6 @@ fn print_error(bar: Option<&ProgressBar>, e: &InputError) {
     }
 }
 
-/// `-j`: the number of worker threads, all cores by default.
-pub(crate) fn thread_count(requested: Option<usize>) -> usize {
-    requested
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1)
-}
-
 /// Finds the shards of the inputs, printing what could not be found. `None` when nothing at
 /// all can be read (the caller exits with a usage error).
 pub(crate) fn discover_shards(inputs: &[PathBuf]) -> Result<Option<(Vec<Shard>, Vec<InputError>)>> {

@@ -239,7 +239,7 @@ pub(crate) fn run(args: FilterArgs) -> Result<Exit> {
         }
     };
 
-    let threads = drive::thread_count(args.threads);
+    let threads = super::args::thread_count(args.threads);
     let Some((shards, discovery_errors)) = drive::discover_shards(&args.input.inputs)? else {
         return Ok(Exit::Usage);
     };

@@ -31,7 +31,7 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
     let read_opts = args.input.read_options()?;
     let lexicon = args.scoring.lexicon()?;
     let scanner = args.scoring.scanner(&lexicon)?;
-    let threads = drive::thread_count(args.threads);
+    let threads = super::args::thread_count(args.threads);
 
     let Some((shards, discovery_errors)) = drive::discover_shards(&args.input.inputs)? else {
         return Ok(Exit::Usage);
