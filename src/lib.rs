@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: [`input`] turns shard files into documents, [`lexicon`] compiles the
 //! terms, [`scan`] turns a document into a verdict, [`output`] writes verdicts to sinks, and
-//! [`pipeline`] runs the whole thing over many shards and threads, in input order.
+//! [`pipeline`] runs the whole thing over many shards and threads, in input order; [`report`]
+//! turns the outputs of scan runs into prevalence figures, tables and charts.
 //!
 //! Scoring the documents of a shard with the embedded default lexicon:
 //!
@@ -33,4 +34,5 @@ pub mod input;
 pub mod lexicon;
 pub mod output;
 pub mod pipeline;
+pub mod report;
 pub mod scan;

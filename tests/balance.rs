@@ -156,9 +156,6 @@ fn bad_records_are_reported_and_skipped() {
 
 /// A real scan of corpus shards: the weights align with the records, and the achieved ratio
 /// recomputed from them is the one the plan reports.
-// `scan -o` writes documents/ once the `report` branch (the sidecar) is merged; this test passed
-// on a trial merge of both branches. Remove this line when merging.
-#[ignore = "needs scan's documents/ sidecar from the report branch"]
 #[test]
 fn weights_from_a_real_scan_reach_the_reported_ratio() {
     let Some(root) = corpus() else { return };

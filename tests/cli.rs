@@ -66,10 +66,12 @@ fn thread_count_never_changes_output_bytes() {
             .args(&inputs));
         assert!(code(&out) <= 1);
     }
-    let a = tree(&dirs[0].path().join("attributes"));
-    let b = tree(&dirs[1].path().join("attributes"));
-    assert!(a.len() >= 8);
-    assert_eq!(a, b, "attribute files differ between -j1 and -j2");
+    for sub in ["attributes", "documents"] {
+        let a = tree(&dirs[0].path().join(sub));
+        let b = tree(&dirs[1].path().join(sub));
+        assert!(a.len() >= 8, "{sub}: {} files", a.len());
+        assert_eq!(a, b, "{sub} files differ between -j1 and -j2");
+    }
 }
 
 #[test]
@@ -342,11 +344,15 @@ fn outputs_never_leave_the_output_folder() {
         "work/out/.tropescan/done/secret.jsonl.json",
         "work/out/attributes/a.jsonl",
         "work/out/attributes/secret.jsonl",
+        "work/out/documents/a.jsonl",
+        "work/out/documents/secret.jsonl",
         "work/out/summary.json",
         "work/out2/.tropescan/done/sub/a.jsonl.json",
         "work/out2/.tropescan/done/sub/link.jsonl.json",
         "work/out2/attributes/sub/a.jsonl",
         "work/out2/attributes/sub/link.jsonl",
+        "work/out2/documents/sub/a.jsonl",
+        "work/out2/documents/sub/link.jsonl",
         "work/out2/summary.json",
     ]
     .iter()
@@ -354,16 +360,20 @@ fn outputs_never_leave_the_output_folder() {
     .collect();
     assert_eq!(files, expected);
 
-    // A symlink planted in the output folder is not followed out of it.
+    // A symlink planted in the output folder (under attributes/ or documents/) is not
+    // followed out of it.
     #[cfg(unix)]
-    {
-        fs::create_dir_all(b.join("work/out3/attributes")).unwrap();
-        std::os::unix::fs::symlink(b.join("elsewhere"), b.join("work/out3/attributes/sub"))
-            .unwrap();
+    for (dir, sub) in [("out3", "attributes"), ("out4", "documents")] {
+        fs::create_dir_all(b.join("work").join(dir).join(sub)).unwrap();
+        std::os::unix::fs::symlink(
+            b.join("elsewhere"),
+            b.join("work").join(dir).join(sub).join("sub"),
+        )
+        .unwrap();
         let out = run(tropescan()
             .current_dir(b.join("work"))
-            .args(["scan", "-q", "-o", "out3", "../in"]));
-        assert_eq!(code(&out), 2);
+            .args(["scan", "-q", "-o", dir, "../in"]));
+        assert_eq!(code(&out), 2, "{sub}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("outside the output folder"));
         assert_eq!(
             fs::read_dir(b.join("elsewhere")).unwrap().count(),
@@ -438,15 +448,126 @@ fn killed_run_resumes_to_the_same_result() {
         .arg(&fresh)
         .arg(&inputs));
     assert_eq!(code(&out), 0);
-    let a = tree(&killed.join("attributes"));
-    let b = tree(&fresh.join("attributes"));
+    for sub in ["attributes", "documents"] {
+        let a = tree(&killed.join(sub));
+        let b = tree(&fresh.join(sub));
+        assert_eq!(
+            a.len(),
+            12,
+            "{sub}: stale temporary files are cleaned up: {:?}",
+            a.iter().map(|x| &x.0).collect::<Vec<_>>()
+        );
+        assert_eq!(a, b, "{sub} after resume");
+    }
+
+    // A shard whose document records are missing is not done: --resume reads it again.
+    fs::remove_file(killed.join("documents/part-03.jsonl.zst")).unwrap();
+    let out = run(tropescan()
+        .args(["scan", "-q", "-j2", "--resume", "-o"])
+        .arg(&killed)
+        .arg(&inputs));
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value =
+        serde_json::from_slice(&fs::read(killed.join("summary.json")).unwrap()).unwrap();
+    let reread: Vec<&str> = summary["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["resumed"] == false)
+        .map(|s| s["rel"].as_str().unwrap())
+        .collect();
+    assert_eq!(reread, ["part-03.jsonl.zst"]);
     assert_eq!(
-        a.len(),
-        12,
-        "stale temporary files are cleaned up: {:?}",
-        a.iter().map(|x| &x.0).collect::<Vec<_>>()
+        tree(&killed.join("documents")),
+        tree(&fresh.join("documents"))
     );
-    assert_eq!(a, b);
+}
+
+/// `scan -o` writes `documents/<rel>`: one record per document, aligned with the attribute
+/// file, carrying url/domain/date/dump from dolma, C4 and WARC shards, and a snippet whose spans
+/// hold matched terms for every flagged document.
+#[test]
+fn document_records_align_and_carry_provenance() {
+    let Some(root) = corpus() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let shards = [
+        "web/dolma-cc_en_head-0091.jsonl.gz",
+        "crawl/olmo-c4-sample.01.json.gz",
+        "crawl/dolma-sample-0000.warc.gz",
+        "shards/prose.jsonl.zst",
+    ];
+    let out = run(tropescan()
+        .args(["scan", "-q", "-o"])
+        .arg(dir.path())
+        .args(shards.iter().map(|s| root.join(s))));
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value =
+        serde_json::from_slice(&fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let (mut words, mut flagged, mut snippets) = (0, 0, 0);
+    for shard in shards {
+        let name = Path::new(shard).file_name().unwrap();
+        let records_path = dir.path().join("documents").join(name);
+        let raw = fs::read(&records_path).unwrap();
+        let input_raw = fs::read(root.join(shard)).unwrap();
+        use tropescan::input::Compression;
+        assert_eq!(Compression::detect(&raw), Compression::detect(&input_raw));
+        let records = json_lines(&decompress(&records_path));
+        let attrs = json_lines(&decompress(&dir.path().join("attributes").join(name)));
+        assert_eq!(records.len(), attrs.len(), "{shard}");
+        assert!(!records.is_empty());
+        for (r, a) in records.iter().zip(&attrs) {
+            assert_eq!(r["id"], a["id"], "{shard}: records align with attributes");
+            for v in r.as_object().unwrap().values() {
+                assert!(!v.is_null(), "{shard}: no nulls: {r}");
+            }
+            words += r["words"].as_u64().unwrap();
+            let score = r["score"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&score));
+            if r["flagged"] == true {
+                flagged += 1;
+                let snip = &r["snippet"];
+                let chars: Vec<char> = snip["text"].as_str().unwrap().chars().collect();
+                assert!(chars.len() <= 300, "{shard}: snippet of {}", chars.len());
+                let terms = r["terms"].as_object().unwrap();
+                for span in snip["spans"].as_array().unwrap() {
+                    let (s, e) = (
+                        span[0].as_u64().unwrap() as usize,
+                        span[1].as_u64().unwrap() as usize,
+                    );
+                    let matched: String = chars[s..e].iter().collect();
+                    assert!(
+                        terms.contains_key(&matched.to_lowercase()),
+                        "{matched:?} {r}"
+                    );
+                }
+                snippets += 1;
+            } else {
+                assert!(r.get("snippet").is_none());
+            }
+        }
+        let first = &records[0];
+        match shard {
+            "web/dolma-cc_en_head-0091.jsonl.gz" => {
+                assert_eq!(first["date"], "2020-03-29T09:04:10Z");
+                assert_eq!(first["dump"], "CC-MAIN-2020-16");
+                assert_eq!(first["domain"], "100kinvesting.com");
+            }
+            "crawl/olmo-c4-sample.01.json.gz" => {
+                assert_eq!(first["date"], "2019-04-21T18:54:04Z");
+                assert_eq!(first["domain"], "kentlive.news");
+                assert!(first.get("dump").is_none());
+            }
+            "crawl/dolma-sample-0000.warc.gz" => {
+                assert_eq!(first["date"], "2024-04-25T16:24:44Z", "WARC-Date");
+                assert_eq!(first["domain"], "semanticscholar.org");
+                assert!(first["id"].as_str().unwrap().starts_with("<urn:uuid:"));
+            }
+            _ => assert_eq!(first["domain"], "github.com"),
+        }
+    }
+    assert_eq!(words, summary["totals"]["words"].as_u64().unwrap());
+    assert_eq!(flagged, summary["totals"]["flagged"].as_u64().unwrap());
+    assert!(snippets > 0, "the prose shard has flagged documents");
 }
 
 #[test]

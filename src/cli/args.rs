@@ -30,6 +30,8 @@ enum Command {
     Filter(super::filter::FilterArgs),
     /// Weights that bring rogue-AI text to a target ratio against benevolent-AI text.
     Balance(super::balance::BalanceArgs),
+    /// Prevalence with intervals, breakdowns and charts from `scan -o` runs (JSON, Markdown, HTML).
+    Report(super::report::ReportArgs),
 }
 
 /// Where documents come from and how to read them.
@@ -189,5 +191,6 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Lexicon(args) => super::lexicon::run(args),
         Command::Filter(args) => super::filter::run(args),
         Command::Balance(args) => super::balance::run(args),
+        Command::Report(args) => super::report::run(args),
     }
 }

@@ -8,6 +8,7 @@ mod drive;
 mod explain;
 mod filter;
 mod lexicon;
+mod report;
 mod scan;
 
 use std::process::ExitCode;

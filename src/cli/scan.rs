@@ -13,6 +13,7 @@ use super::args::ScanArgs;
 use super::drive::{self, Halt, Parsed, ShardSink};
 use super::Exit;
 use crate::input::{Batch, Compression, Format, ReadOptions, ShardStats};
+use crate::output::document_record::write_document_record;
 use crate::output::record::{write_attribute_line, write_document_line, DocumentLineOptions};
 use crate::output::summary::{LexiconInfo, Summary};
 use crate::output::{AtomicFile, DocCounts};
@@ -22,7 +23,19 @@ use crate::scan::Scanner;
 struct BatchOutput {
     stdout: Vec<u8>,
     attributes: Vec<u8>,
+    /// Lines of the `documents/` record sidecar.
+    documents: Vec<u8>,
     counts: DocCounts,
+}
+
+/// The two files `-o` writes per shard: dolma attributes and the document records.
+struct ShardFiles {
+    attributes: AtomicFile,
+    documents: AtomicFile,
+}
+
+fn write_failure(e: std::io::Error, f: &AtomicFile) -> Halt {
+    Halt::Failed(anyhow::Error::new(e).context(format!("cannot write {}", f.dest().display())))
 }
 
 pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
@@ -49,6 +62,10 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
         Some(dir) => Some(drive::output_paths(dir, "attributes", &shards)?),
         None => None,
     };
+    let document_paths = match &out_dir {
+        Some(dir) => Some(drive::output_paths(dir, "documents", &shards)?),
+        None => None,
+    };
     let markers: Option<Vec<PathBuf>> = match (&out_dir, &attribute_paths) {
         (Some(dir), Some(paths)) => Some(
             paths
@@ -60,9 +77,11 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
     };
 
     // --resume: carry over shards whose outputs and marker are complete and match this config.
-    let resumed = match (args.resume, &markers, &attribute_paths) {
-        (true, Some(markers), Some(paths)) => {
-            drive::resumable(markers, &config_key, |i, _| paths[i].exists())
+    let resumed = match (args.resume, &markers, &attribute_paths, &document_paths) {
+        (true, Some(markers), Some(attrs), Some(docs)) => {
+            drive::resumable(markers, &config_key, |i, _| {
+                attrs[i].exists() && docs[i].exists()
+            })
         }
         _ => BTreeMap::new(),
     };
@@ -89,7 +108,8 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
         stdout: io::BufWriter::with_capacity(256 * 1024, io::stdout().lock()),
         to_stdout,
         attribute_paths: attribute_paths.as_deref(),
-        file: None,
+        document_paths: document_paths.as_deref(),
+        files: None,
     };
     let mut driven = drive::Drive {
         shards: &shards,
@@ -146,20 +166,25 @@ struct ScanSink<'a, W: Write> {
     stdout: io::BufWriter<W>,
     to_stdout: bool,
     attribute_paths: Option<&'a [PathBuf]>,
-    file: Option<AtomicFile>,
+    document_paths: Option<&'a [PathBuf]>,
+    files: Option<ShardFiles>,
 }
 
 impl<W: Write> ShardSink<BatchOutput> for ScanSink<'_, W> {
     fn start(&mut self, index: usize, _: Format, compression: Compression) -> Result<(), Halt> {
-        if let Some(paths) = self.attribute_paths {
-            let f = AtomicFile::create(&paths[index], drive::output_compression(compression))
-                .map_err(|e| {
+        if let (Some(attrs), Some(docs)) = (self.attribute_paths, self.document_paths) {
+            let codec = drive::output_compression(compression);
+            let create = |p: &PathBuf| {
+                AtomicFile::create(p, codec).map_err(|e| {
                     Halt::Failed(
-                        anyhow::Error::new(e)
-                            .context(format!("cannot create {}", paths[index].display())),
+                        anyhow::Error::new(e).context(format!("cannot create {}", p.display())),
                     )
-                })?;
-            self.file = Some(f);
+                })
+            };
+            self.files = Some(ShardFiles {
+                attributes: create(&attrs[index])?,
+                documents: create(&docs[index])?,
+            });
         }
         Ok(())
     }
@@ -175,24 +200,30 @@ impl<W: Write> ShardSink<BatchOutput> for ScanSink<'_, W> {
                 return Err(Halt::Quiet);
             }
         }
-        if let Some(f) = self.file.as_mut() {
-            if let Err(e) = f.write_all(&result.attributes) {
-                return Err(Halt::Failed(
-                    anyhow::Error::new(e).context(format!("cannot write {}", f.dest().display())),
-                ));
+        if let Some(f) = self.files.as_mut() {
+            for (file, bytes) in [
+                (&mut f.attributes, &result.attributes),
+                (&mut f.documents, &result.documents),
+            ] {
+                file.write_all(bytes).map_err(|e| write_failure(e, file))?;
             }
         }
         Ok(result.counts)
     }
 
     fn end(&mut self, _: usize, _: &mut ShardStats) -> Result<Option<serde_json::Value>, Halt> {
-        let Some(f) = self.file.take() else {
+        let Some(f) = self.files.take() else {
             return Ok(None);
         };
-        let dest = f.dest().to_path_buf();
-        f.commit().map_err(|e| {
-            Halt::Failed(anyhow::Error::new(e).context(format!("cannot write {}", dest.display())))
-        })?;
+        // Both files, then (in the driver) the resume marker.
+        for file in [f.attributes, f.documents] {
+            let dest = file.dest().to_path_buf();
+            file.commit().map_err(|e| {
+                Halt::Failed(
+                    anyhow::Error::new(e).context(format!("cannot write {}", dest.display())),
+                )
+            })?;
+        }
         Ok(Some(serde_json::Value::Null))
     }
 }
@@ -210,6 +241,7 @@ fn score_batch(
     let mut out = BatchOutput {
         stdout: Vec::new(),
         attributes: Vec::new(),
+        documents: Vec::new(),
         counts: DocCounts::default(),
     };
     let stats = batch.parse(read_opts, &mut |doc| {
@@ -221,6 +253,7 @@ fn score_batch(
             }
         } else {
             write_attribute_line(&mut out.attributes, doc, &verdict);
+            write_document_record(&mut out.documents, doc, &verdict);
         }
     });
     Parsed {

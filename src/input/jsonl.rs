@@ -306,12 +306,15 @@ impl JsonPlan {
                 add("meta.url", Slot::Url);
             }
         }
-        // dolma `created`, C4 `timestamp`, FineWeb `date`.
+        // dolma `created`, C4 `timestamp`, FineWeb `date`; datatrove keeps the WARC-Date of its
+        // WARC readers under `metadata` (as `date`, `warc_date` or the raw header name).
         for p in [
             "created",
             "timestamp",
             "date",
             "metadata.date",
+            "metadata.warc_date",
+            "metadata.WARC-Date",
             "meta.timestamp",
         ] {
             add(p, Slot::Date);
@@ -712,6 +715,41 @@ mod tests {
         let p = plan();
         let mut x = extract(line, &p).unwrap();
         assert_eq!(x.string(&p, Slot::Text).as_deref(), Some("a\nb\u{2028}c"));
+    }
+
+    #[test]
+    fn date_and_dump_from_fineweb_and_datatrove_shapes() {
+        let p = plan();
+        let mut x = extract(
+            br#"{"text":"t","dump":"CC-MAIN-2013-20","date":"2013-05-18T05:48:54Z"}"#,
+            &p,
+        )
+        .unwrap();
+        assert_eq!(
+            x.string(&p, Slot::Date).as_deref(),
+            Some("2013-05-18T05:48:54Z")
+        );
+        assert_eq!(x.string(&p, Slot::Dump).as_deref(), Some("CC-MAIN-2013-20"));
+        let mut x = extract(
+            br#"{"text":"t","metadata":{"WARC-Date":"2024-01-02T00:00:00Z","dump":"CC-MAIN-2024-10"}}"#,
+            &p,
+        )
+        .unwrap();
+        assert_eq!(
+            x.string(&p, Slot::Date).as_deref(),
+            Some("2024-01-02T00:00:00Z")
+        );
+        assert_eq!(x.string(&p, Slot::Dump).as_deref(), Some("CC-MAIN-2024-10"));
+        // `created` (dolma) wins over a later `metadata.warc_date`.
+        let mut x = extract(
+            br#"{"metadata":{"warc_date":"2001-01-01"},"created":"2020-03-29T09:04:10Z","text":""}"#,
+            &p,
+        )
+        .unwrap();
+        assert_eq!(
+            x.string(&p, Slot::Date).as_deref(),
+            Some("2020-03-29T09:04:10Z")
+        );
     }
 
     #[test]
