@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::drive;
 use super::Exit;
@@ -21,7 +21,7 @@ use crate::act::jsonl_name;
 use crate::input::discover::format_from_name;
 use crate::input::{codec, Compression, Format};
 use crate::output::atomic::write_atomically;
-use crate::output::{safe_output_path, AtomicFile};
+use crate::output::{safe_output_path, AtomicFile, DocumentRecord};
 use crate::scan::Label;
 
 /// `tropescan balance`.
@@ -58,16 +58,7 @@ enum Side {
     Other,
 }
 
-/// The fields of a `documents/` record that balancing reads.
-#[derive(Deserialize)]
-struct Record {
-    id: String,
-    words: u64,
-    label: String,
-    flagged: bool,
-}
-
-fn side(r: &Record) -> Side {
+fn side(r: &DocumentRecord<'_>) -> Side {
     match Label::from_name(&r.label) {
         Some(l) if l.is_rogue() && r.flagged => Side::Rogue,
         Some(Label::BenevolentAi) => Side::Benevolent,
@@ -297,7 +288,7 @@ fn read_head(path: &Path) -> Result<Vec<u8>> {
 fn read_records(
     f: &RecordsFile,
     errors: &mut Vec<String>,
-    mut each: impl FnMut(&Record),
+    mut each: impl FnMut(&DocumentRecord<'_>),
 ) -> Result<()> {
     let file =
         fs::File::open(&f.path).with_context(|| format!("cannot read {}", f.path.display()))?;
@@ -330,7 +321,7 @@ fn read_records(
         if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match serde_json::from_slice::<Record>(&buf) {
+        match serde_json::from_slice::<DocumentRecord<'_>>(&buf) {
             Ok(r) => each(&r),
             Err(e) => errors.push(format!(
                 "{}:{line_no}: not a document record (no weight written): {e}",
