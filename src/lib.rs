@@ -28,6 +28,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod act;
 pub mod cli;
 pub mod input;
 pub mod lexicon;

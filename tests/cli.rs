@@ -3,13 +3,13 @@
 mod util;
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use util::{code, corpus, run, tropescan};
+use util::{code, corpus, decompress, run, tree, tropescan};
 
 fn json_lines(bytes: &[u8]) -> Vec<Value> {
     bytes
@@ -17,37 +17,6 @@ fn json_lines(bytes: &[u8]) -> Vec<Value> {
         .filter(|l| !l.is_empty())
         .map(|l| serde_json::from_slice(l).expect("valid JSON line"))
         .collect()
-}
-
-fn decompress(path: &Path) -> Vec<u8> {
-    let raw = fs::read(path).unwrap();
-    let mut out = Vec::new();
-    tropescan::input::codec::decoder(tropescan::input::Compression::detect(&raw), &raw[..])
-        .unwrap()
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
-
-/// Every file under `dir`, relative, sorted, with its bytes.
-fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((
-                    p.strip_prefix(dir).unwrap().to_path_buf(),
-                    fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]

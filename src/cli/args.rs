@@ -26,6 +26,10 @@ enum Command {
     Explain(super::explain::ExplainArgs),
     /// Inspect and validate lexicons: test, stats, check, terms.
     Lexicon(super::lexicon::LexiconArgs),
+    /// Act on verdicts: split into kept/removed, write sampling weights, or tag documents.
+    Filter(super::filter::FilterArgs),
+    /// Weights that bring rogue-AI text to a target ratio against benevolent-AI text.
+    Balance(super::balance::BalanceArgs),
     /// Prevalence with intervals, breakdowns and charts from `scan -o` runs (JSON, Markdown, HTML).
     Report(super::report::ReportArgs),
 }
@@ -118,8 +122,18 @@ impl ScoringArgs {
                 bail!("--threshold must be between 0 and 1, got {t}");
             }
         }
-        let flag_labels = self
-            .flag_labels
+        Ok(Scanner::new(
+            lexicon,
+            ScanConfig {
+                threshold: self.threshold,
+                flag_labels: self.labels()?,
+            },
+        )?)
+    }
+
+    /// The checked `--flag-labels`.
+    pub(crate) fn labels(&self) -> Result<Vec<Label>> {
+        self.flag_labels
             .iter()
             .map(|name| {
                 Label::from_name(name.trim()).with_context(|| {
@@ -129,14 +143,7 @@ impl ScoringArgs {
                     )
                 })
             })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Scanner::new(
-            lexicon,
-            ScanConfig {
-                threshold: self.threshold,
-                flag_labels,
-            },
-        )?)
+            .collect()
     }
 }
 
@@ -182,6 +189,8 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Scan(args) => super::scan::run(args),
         Command::Explain(args) => super::explain::run(args),
         Command::Lexicon(args) => super::lexicon::run(args),
+        Command::Filter(args) => super::filter::run(args),
+        Command::Balance(args) => super::balance::run(args),
         Command::Report(args) => super::report::run(args),
     }
 }

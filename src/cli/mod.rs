@@ -3,7 +3,10 @@
 //! `main.rs` only calls [`run`] and maps the outcome to an exit code.
 
 mod args;
+mod balance;
+mod drive;
 mod explain;
+mod filter;
 mod lexicon;
 mod report;
 mod scan;

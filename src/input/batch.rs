@@ -46,6 +46,16 @@ impl Batch {
         self.seq
     }
 
+    /// For JSONL, the batch's raw bytes (whole lines with their terminators, including lines
+    /// that are not documents) and their offset in the decompressed stream; `None` for
+    /// other formats. Lets `filter` copy every input byte to some output.
+    pub fn raw_lines(&self) -> Option<(&[u8], u64)> {
+        match &self.kind {
+            BatchKind::Lines(b) => Some((b.bytes(), b.start_offset())),
+            _ => None,
+        }
+    }
+
     /// Parses the batch, handing each document to `sink` in input order.
     pub fn parse(&self, opts: &ReadOptions, sink: &mut dyn FnMut(&Document<'_>)) -> ShardStats {
         let mut stats = ShardStats::default();

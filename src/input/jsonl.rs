@@ -25,6 +25,18 @@ pub(crate) struct LineBatch {
     start_offset: u64,
 }
 
+impl LineBatch {
+    /// The batch's bytes, whole lines with their terminators, as in the decompressed stream.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.data.as_slice()
+    }
+
+    /// Where the batch starts in the decompressed stream.
+    pub(crate) fn start_offset(&self) -> u64 {
+        self.start_offset
+    }
+}
+
 /// Cuts a JSONL stream into batches of whole lines.
 pub(crate) struct LineFramer {
     source: LineSource,

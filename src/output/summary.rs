@@ -66,23 +66,31 @@ pub struct DocCounts {
 impl DocCounts {
     /// Counts one scored document.
     pub fn add(&mut self, text: &str, verdict: &Verdict) {
-        let words = count_words(text);
-        self.documents += 1;
-        self.text_bytes += text.len() as u64;
-        self.words += words;
-        if verdict.flagged {
-            self.flagged += 1;
-            self.flagged_words += words;
-        }
-        let label = verdict.label.name();
-        *self.labels.entry(label.to_string()).or_insert(0) += 1;
-        *self.label_words.entry(label.to_string()).or_insert(0) += words;
+        self.add_document(
+            count_words(text),
+            text.len() as u64,
+            verdict.label.name(),
+            verdict.flagged,
+        );
         for (cat, n) in &verdict.hits {
             if *n > 0 {
                 *self.category_hits.entry(cat.clone()).or_insert(0) += u64::from(*n);
                 *self.category_documents.entry(cat.clone()).or_insert(0) += 1;
             }
         }
+    }
+
+    /// Counts one document from its word and byte counts, label and flag (no category hits).
+    pub fn add_document(&mut self, words: u64, text_bytes: u64, label: &str, flagged: bool) {
+        self.documents += 1;
+        self.text_bytes += text_bytes;
+        self.words += words;
+        if flagged {
+            self.flagged += 1;
+            self.flagged_words += words;
+        }
+        *self.labels.entry(label.to_string()).or_insert(0) += 1;
+        *self.label_words.entry(label.to_string()).or_insert(0) += words;
     }
 
     /// Adds `other` into `self`.

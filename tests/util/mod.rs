@@ -2,7 +2,7 @@
 //! input path, and running the real binary.
 #![allow(dead_code)]
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -158,4 +158,36 @@ pub fn run(cmd: &mut Command) -> Output {
 /// The exit code of an output.
 pub fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
+}
+
+/// A file's bytes, decompressed (gzip and zstd detected by magic bytes).
+pub fn decompress(path: &Path) -> Vec<u8> {
+    let raw = fs::read(path).unwrap();
+    let mut out = Vec::new();
+    tropescan::input::codec::decoder(tropescan::input::Compression::detect(&raw), &raw[..])
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Every file under `dir`, relative, sorted, with its bytes.
+pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
 }
