@@ -32,4 +32,6 @@ pub mod input;
 pub mod lexicon;
 pub mod output;
 pub mod pipeline;
+#[cfg(feature = "python")]
+mod python;
 pub mod scan;

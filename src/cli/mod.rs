@@ -3,7 +3,8 @@
 //! `main.rs` only calls [`run`] and maps the outcome to an exit code.
 
 mod args;
-mod explain;
+// The Python binding's `explain` prints the same highlighted text.
+pub(crate) mod explain;
 mod lexicon;
 mod scan;
 
