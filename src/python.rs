@@ -318,7 +318,7 @@ impl PyScanner {
     }
 }
 
-/// Iterates over the documents of one shard as `{"id", "url", "text"}` dicts, read exactly as
+/// Iterates over the documents of one shard as `{"id", "url", "text", "line"}` dicts, read exactly as
 /// `tropescan scan` reads them. Input errors never raise: they are collected in `errors`.
 #[pyclass(module = "tropescan._native", name = "DocumentReader", frozen)]
 struct PyDocumentReader {
@@ -389,6 +389,8 @@ impl PyDocumentReader {
         d.set_item("id", doc.id)?;
         d.set_item("url", doc.url)?;
         d.set_item("text", doc.text)?;
+        // 1-based line (record) number: what the labelled set's `#N` ids refer to.
+        d.set_item("line", doc.position.line)?;
         Ok(Some(d))
     }
 
