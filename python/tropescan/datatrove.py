@@ -21,7 +21,9 @@ from __future__ import annotations
 
 try:
     from datatrove.pipeline.filters.base_filter import BaseFilter
-except ImportError as e:  # pragma: no cover - depends on the environment
+except ModuleNotFoundError as e:  # pragma: no cover - depends on the environment
+    if e.name != "datatrove":
+        raise
     raise ImportError(
         "tropescan.datatrove needs datatrove: pip install 'tropescan[datatrove]'"
     ) from e
