@@ -33,7 +33,7 @@ def main() -> None:
     scored = tray.score(
         ds,
         text_column=args.text_column,
-        concurrency=args.actors,
+        actors=args.actors,
         threads=1,
         lexicon=args.lexicon,
         threshold=args.threshold,

@@ -5,7 +5,8 @@
 
     ds = ray.data.read_json("s3://bucket/shards/", lines=True)
     scored = ds.map_batches(TropescanBatch, fn_constructor_kwargs={"threads": 1},
-                            batch_format="pyarrow", concurrency=8, num_cpus=1)
+                            batch_format="pyarrow", num_cpus=1,
+                            compute=ray.data.ActorPoolStrategy(size=8))
     kept(scored).write_json("out/kept")
 
 ``TropescanBatch`` adds three columns, ``tropescan_score``, ``tropescan_label`` and
@@ -92,15 +93,20 @@ def _with_columns(batch: Any, columns: dict[str, list]) -> Any:
     return out
 
 
-def score(ds, *, text_column: str = "text", concurrency: int | None = None,
+def score(ds, *, text_column: str = "text", actors: int | None = None,
           threads: int = 1, batch_size: int = 1000, **scanner_kwargs):
-    """``ds`` with the three tropescan columns: ``concurrency`` actors of ``threads`` cores."""
+    """``ds`` with the three tropescan columns, scored by ``actors`` actors of ``threads`` cores
+    each (``None``: an autoscaling pool). Leave CPUs for the read tasks: a pool holding every
+    CPU starves them."""
+    from ray.data import ActorPoolStrategy
+
+    pool = ActorPoolStrategy(size=actors) if actors else ActorPoolStrategy(min_size=1, max_size=None)
     return ds.map_batches(
         TropescanBatch,
         fn_constructor_kwargs=dict(text_column=text_column, threads=threads, **scanner_kwargs),
         batch_format="pyarrow",
         batch_size=batch_size,
-        concurrency=concurrency,
+        compute=pool,
         num_cpus=threads,
     )
 

@@ -42,7 +42,7 @@ def test_ray_job_keeps_and_removes_what_the_cli_does(local_ray, corpus, tropesca
     ds = ray.data.read_json([str(p) for p in paths], lines=True)
     # One scoring actor of one CPU: the other CPU stays free for the read tasks (two actors
     # would hold both CPUs and starve the reads for ever).
-    scored = tray.score(ds, concurrency=1, threads=1, batch_size=500).materialize()
+    scored = tray.score(ds, actors=1, threads=1, batch_size=500).materialize()
     removed = tray.removed(scored).take_all()
     kept = tray.kept(scored).count()
 
