@@ -34,5 +34,7 @@ pub mod input;
 pub mod lexicon;
 pub mod output;
 pub mod pipeline;
+#[cfg(feature = "python")]
+mod python;
 pub mod report;
 pub mod scan;

@@ -79,15 +79,42 @@ pub struct DocumentLineOptions {
     pub evidence: bool,
 }
 
-#[derive(Serialize)]
-struct Span<'a> {
-    start: usize,
-    end: usize,
-    char_start: usize,
-    char_end: usize,
-    category: &'a str,
-    term: &'a str,
-    weight: f64,
+/// One matched span as written in a stdout line (`--evidence`) and returned by the Python
+/// binding: byte and code-point offsets, category, term, rounded weight.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Span<'a> {
+    /// Byte offset of the start in the text.
+    pub start: usize,
+    /// Byte offset one past the end.
+    pub end: usize,
+    /// Code-point offset of the start.
+    pub char_start: usize,
+    /// Code-point offset one past the end.
+    pub char_end: usize,
+    /// Category name.
+    pub category: &'a str,
+    /// Term as written in the lexicon.
+    pub term: &'a str,
+    /// Term weight, rounded to 5 decimals.
+    pub weight: f64,
+}
+
+/// The evidence of `verdict` as output spans, in evidence order.
+pub fn evidence_spans<'a>(text: &str, verdict: &'a Verdict) -> Vec<Span<'a>> {
+    verdict
+        .evidence
+        .iter()
+        .zip(char_spans(text, verdict))
+        .map(|(e, (char_start, char_end))| Span {
+            start: e.start,
+            end: e.end,
+            char_start,
+            char_end,
+            category: &e.category,
+            term: &e.term,
+            weight: round5(e.weight),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -112,22 +139,7 @@ pub fn write_document_line(
     verdict: &Verdict,
     opts: DocumentLineOptions,
 ) {
-    let evidence = opts.evidence.then(|| {
-        verdict
-            .evidence
-            .iter()
-            .zip(char_spans(&doc.text, verdict))
-            .map(|(e, (char_start, char_end))| Span {
-                start: e.start,
-                end: e.end,
-                char_start,
-                char_end,
-                category: &e.category,
-                term: &e.term,
-                weight: round5(e.weight),
-            })
-            .collect()
-    });
+    let evidence = opts.evidence.then(|| evidence_spans(&doc.text, verdict));
     let line = DocumentLine {
         source,
         id: &doc.id,
