@@ -57,34 +57,16 @@ fn paths(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<PathBuf>> {
 
 /// Builds the library scanner from the Python arguments, with the CLI's defaults.
 fn build_scanner(args: &ScannerArgs) -> PyResult<Scanner> {
-    let mut lexicon = if args.lexicon.is_empty() {
-        Lexicon::default_english()
-    } else {
-        Lexicon::from_files(&args.lexicon).map_err(|e| PyValueError::new_err(e.to_string()))?
-    };
-    for file in &args.add_lexicon {
-        lexicon
-            .extend_from_file(file)
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
-    }
+    let value_error = |e: &dyn std::fmt::Display| PyValueError::new_err(e.to_string());
+    let lexicon = Lexicon::load(&args.lexicon, &args.add_lexicon).map_err(|e| value_error(&e))?;
     let mut config = ScanConfig {
         threshold: args.threshold,
         ..ScanConfig::default()
     };
     if let Some(names) = &args.flag_labels {
-        config.flag_labels = names
-            .iter()
-            .map(|name| {
-                Label::from_name(name).ok_or_else(|| {
-                    PyValueError::new_err(format!(
-                        "unknown label {name:?} in flag_labels; labels are: {}",
-                        Label::ALL.map(Label::name).join(", ")
-                    ))
-                })
-            })
-            .collect::<PyResult<_>>()?;
+        config.flag_labels = Label::parse_list(names).map_err(|e| value_error(&e))?;
     }
-    Scanner::new(&lexicon, config).map_err(|e| PyValueError::new_err(e.to_string()))
+    Scanner::new(&lexicon, config).map_err(|e| value_error(&e))
 }
 
 /// The dict of one verdict: the fields of the CLI's stdout line (`score` rounded to 5 decimals

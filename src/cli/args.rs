@@ -103,17 +103,7 @@ pub(crate) struct ScoringArgs {
 
 impl ScoringArgs {
     pub(crate) fn lexicon(&self) -> Result<Lexicon> {
-        let mut lexicon = if self.lexicon.is_empty() {
-            Lexicon::default_english()
-        } else {
-            Lexicon::from_files(&self.lexicon).context("cannot load --lexicon")?
-        };
-        for file in &self.add_lexicon {
-            lexicon
-                .extend_from_file(file)
-                .context("cannot load --add-lexicon")?;
-        }
-        Ok(lexicon)
+        Lexicon::load(&self.lexicon, &self.add_lexicon).context("cannot load the lexicon")
     }
 
     pub(crate) fn scanner(&self, lexicon: &Lexicon) -> Result<Scanner> {
@@ -133,17 +123,7 @@ impl ScoringArgs {
 
     /// The checked `--flag-labels`.
     pub(crate) fn labels(&self) -> Result<Vec<Label>> {
-        self.flag_labels
-            .iter()
-            .map(|name| {
-                Label::from_name(name.trim()).with_context(|| {
-                    format!(
-                        "unknown label {name:?} in --flag-labels; labels are: {}",
-                        Label::ALL.map(Label::name).join(", ")
-                    )
-                })
-            })
-            .collect()
+        Label::parse_list(&self.flag_labels).context("bad --flag-labels")
     }
 }
 

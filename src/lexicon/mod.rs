@@ -247,6 +247,22 @@ impl Lexicon {
         .unwrap_or_else(|e| panic!("built-in lexicon is invalid: {e}"))
     }
 
+    /// The lexicon a run uses: the `replace` files, or the embedded default when there are
+    /// none, extended with the `add` files (`--lexicon` / `--add-lexicon`), built once.
+    pub fn load(replace: &[PathBuf], add: &[PathBuf]) -> Result<Lexicon, LexiconError> {
+        let mut sources = Vec::with_capacity(replace.len().max(1) + add.len());
+        if replace.is_empty() {
+            sources.push((
+                DEFAULT_ENGLISH_NAME.to_string(),
+                DEFAULT_ENGLISH_SOURCE.to_string(),
+            ));
+        }
+        for p in replace.iter().chain(add) {
+            sources.push(read_source(p)?);
+        }
+        Lexicon::from_sources(&sources)
+    }
+
     /// Loads and merges lexicon files in order (`--lexicon FILE`, repeatable).
     pub fn from_files(paths: &[PathBuf]) -> Result<Lexicon, LexiconError> {
         let mut sources = Vec::with_capacity(paths.len());

@@ -66,6 +66,18 @@ impl Label {
         Label::ALL.into_iter().find(|l| l.name() == name.trim())
     }
 
+    /// Parses label names (`--flag-labels`, the Python `flag_labels`), naming the valid ones
+    /// when one is unknown.
+    pub fn parse_list<S: AsRef<str>>(names: &[S]) -> Result<Vec<Label>, ScanError> {
+        names
+            .iter()
+            .map(|name| {
+                let name = name.as_ref();
+                Label::from_name(name).ok_or_else(|| ScanError::UnknownLabel(name.to_string()))
+            })
+            .collect()
+    }
+
     /// True for the two rogue-AI labels.
     pub fn is_rogue(self) -> bool {
         matches!(self, Label::RogueAiFiction | Label::RogueAiDiscourse)
@@ -135,6 +147,9 @@ pub enum ScanError {
     /// Threshold outside [0,1].
     #[error("threshold {0} is outside [0, 1]")]
     BadThreshold(f64),
+    /// A flag label that is not a label.
+    #[error("unknown label {0:?}; labels are: {labels}", labels = Label::ALL.map(Label::name).join(", "))]
+    UnknownLabel(String),
     /// Automaton construction failed.
     #[error(transparent)]
     Build(#[from] matcher::BuildError),
@@ -448,6 +463,17 @@ mod tests {
         assert!(!e.pairs.is_empty());
         let shown = e.to_string();
         assert!(shown.contains("cooc_sum"), "{shown}");
+    }
+
+    #[test]
+    fn label_lists_parse_or_name_the_valid_labels() {
+        assert_eq!(
+            Label::parse_list(&["rogue_ai_fiction", " none "]).unwrap(),
+            vec![Label::RogueAiFiction, Label::None]
+        );
+        let err = Label::parse_list(&["rogue_ai_fiction", "evil"]).unwrap_err();
+        assert!(matches!(&err, ScanError::UnknownLabel(n) if n == "evil"));
+        assert!(err.to_string().contains("benevolent_ai"));
     }
 
     #[test]
