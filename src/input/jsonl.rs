@@ -12,11 +12,15 @@ use std::sync::Arc;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::batch::{BatchKind, Framer, Stream};
-use super::source::{Chunk, SharedBytes};
+use super::source::{BufferPool, Chunk, PooledBuf, SharedBytes};
 use super::{Document, ErrorKind, FieldPath, InputError, Position, ReadOptions, ShardStats};
 
 /// How much one read asks for: the size of the decoder's buffer (`batch.rs`), so reads bypass it.
 const READ_CHUNK: usize = 256 * 1024;
+
+/// Idle batch buffers a streamed shard keeps for reuse: a few more than the pipeline lets one
+/// reader have in flight, so a steady run allocates none.
+const POOLED_BUFFERS: usize = 8;
 
 /// Lines of one batch, with where they start.
 pub(crate) struct LineBatch {
@@ -46,6 +50,7 @@ pub(crate) struct LineFramer {
     next_line: u64,
     offset: u64,
     done: bool,
+    pool: BufferPool,
 }
 
 enum LineSource {
@@ -67,6 +72,7 @@ impl LineFramer {
             next_line: 1,
             offset: 0,
             done: false,
+            pool: BufferPool::new(POOLED_BUFFERS),
         }
     }
 
@@ -134,7 +140,11 @@ impl LineFramer {
         let LineSource::Reader(reader, carry) = &mut self.source else {
             unreachable!()
         };
-        let mut buf = std::mem::take(carry);
+        // A full batch is at most a batch, minus one byte, plus one read.
+        let mut pooled = self.pool.take(self.batch_bytes + READ_CHUNK);
+        let mut buf = std::mem::take(&mut pooled.data);
+        buf.extend_from_slice(carry);
+        carry.clear();
         let mut eof = false;
         let mut failure = None;
         let mut searched = 0;
@@ -144,8 +154,10 @@ impl LineFramer {
             if buf.len() >= self.batch_bytes {
                 if let Some(i) = memchr::memrchr(b'\n', &buf[searched..]) {
                     let cut = searched + i + 1;
-                    *carry = buf.split_off(cut);
-                    return Some(self.emit(Chunk::Owned(buf), stats));
+                    carry.extend_from_slice(&buf[cut..]);
+                    buf.truncate(cut);
+                    pooled.data = buf;
+                    return Some(self.emit(Chunk::Owned(pooled), stats));
                 }
                 searched = buf.len();
                 if buf.len() > self.max_doc_bytes {
@@ -242,14 +254,15 @@ impl LineFramer {
             return if buf.is_empty() {
                 None
             } else {
-                Some(self.emit(Chunk::Owned(buf), stats))
+                Some(self.emit(Chunk::Owned(PooledBuf::unpooled(buf)), stats))
             };
         }
         self.done = eof;
         if buf.is_empty() {
             None
         } else {
-            Some(self.emit(Chunk::Owned(buf), stats))
+            pooled.data = buf;
+            Some(self.emit(Chunk::Owned(pooled), stats))
         }
     }
 }
