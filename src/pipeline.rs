@@ -1,15 +1,17 @@
 //! The pipeline: shards -> batches -> results, on many threads, delivered in input order.
 //!
-//! Readers (one per shard in flight, on their own threads) decompress and cut shards into
-//! batches; a rayon pool runs the per-batch work (parse + score); the calling thread receives
-//! every result in input order (shard by shard, batch by batch) through a callback. Because the
+//! `threads` threads share the work: readers (one per shard in flight) decompress and cut
+//! shards into batches and queue them; the other threads, and readers that may not read ahead
+//! any further, run the per-batch work (parse + score) on queued batches, oldest first; the
+//! calling thread receives every result in input order (shard by shard, batch by batch)
+//! through a callback. Because the
 //! per-batch work is a pure function of the batch and results are re-ordered before delivery,
 //! the output is byte-identical whatever the thread count.
 //!
 //! Memory is bounded: each reader may have at most [`BATCHES_IN_FLIGHT_PER_READER`] batches
 //! read but not yet delivered, so a slow shard ahead never lets a fast one behind it pile up.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
@@ -77,22 +79,24 @@ where
     if threads <= 1 {
         return run_sequential(shards, opts, progress, skip, &work, &mut deliver);
     }
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(p) => p,
-        Err(_) => return run_sequential(shards, opts, progress, skip, &work, &mut deliver),
-    };
     let readers = threads.min(shards.len()).max(1);
+    let queue = JobQueue::new(readers);
     let next_shard = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<Message<R>>();
     let work = &work;
     let mut outcome = Ok(());
-    pool.in_place_scope(|pool_scope| {
-        std::thread::scope(|threads_scope| {
-            for _ in 0..readers {
-                let tx = tx.clone();
-                let (next_shard, stop, progress) = (&next_shard, &stop, progress.clone());
-                threads_scope.spawn(move || loop {
+    std::thread::scope(|scope| {
+        for slot in 0..readers {
+            let tx = tx.clone();
+            let (queue, next_shard, stop, progress) =
+                (&queue, &next_shard, &stop, progress.clone());
+            scope.spawn(move || {
+                let run_job = |job: Job| {
+                    let result = work(job.index, &job.batch);
+                    let _ = tx.send(Message::Batch(job.index, job.batch.seq(), result, job.slot));
+                };
+                loop {
                     let index = next_shard.fetch_add(1, Ordering::SeqCst);
                     if index >= shards.len() || stop.load(Ordering::Relaxed) {
                         break;
@@ -120,18 +124,19 @@ where
                         index,
                         Some((reader.format(), reader.compression())),
                     ));
-                    let budget = Arc::new(Budget::new(BATCHES_IN_FLIGHT_PER_READER));
                     let mut batches = 0u64;
                     while let Some(batch) = reader.next_batch() {
                         if stop.load(Ordering::Relaxed) {
                             break;
                         }
-                        budget.acquire();
-                        let (tx, budget) = (tx.clone(), budget.clone());
-                        pool_scope.spawn(move |_| {
-                            let result = work(index, &batch);
-                            let _ = tx.send(Message::Batch(index, batch.seq(), result, budget));
-                        });
+                        let mut job = Some(Job { index, batch, slot });
+                        // Queue the batch once this reader may have another in flight; until
+                        // then, do queued work instead of waiting.
+                        while let Some(j) = job.take() {
+                            if let Err(j) = queue.push_or_help(j, &run_job) {
+                                job = Some(j);
+                            }
+                        }
                         batches += 1;
                     }
                     let _ = tx.send(Message::End(
@@ -140,11 +145,26 @@ where
                         batches,
                         started.elapsed(),
                     ));
-                });
-            }
-            drop(tx);
-            outcome = deliver_in_order(rx, shards.len(), &stop, &mut deliver);
-        });
+                }
+                // No more shards to read: help with what is queued until every reader is done.
+                queue.reader_done();
+                while let Some(job) = queue.pop() {
+                    run_job(job);
+                }
+            });
+        }
+        for _ in readers..threads {
+            let tx = tx.clone();
+            let queue = &queue;
+            scope.spawn(move || {
+                while let Some(job) = queue.pop() {
+                    let result = work(job.index, &job.batch);
+                    let _ = tx.send(Message::Batch(job.index, job.batch.seq(), result, job.slot));
+                }
+            });
+        }
+        drop(tx);
+        outcome = deliver_in_order(rx, shards.len(), &stop, &queue, &mut deliver);
     });
     outcome
 }
@@ -197,7 +217,8 @@ fn run_sequential<R>(
 
 enum Message<R> {
     Start(usize, Option<(Format, Compression)>),
-    Batch(usize, u64, R, Arc<Budget>),
+    /// Shard index, batch sequence number, result, and the reader slot that read it.
+    Batch(usize, u64, R, usize),
     End(usize, ShardStats, u64, Duration),
     Skipped(usize),
 }
@@ -206,7 +227,7 @@ enum Message<R> {
 struct Pending<R> {
     started: Option<Option<(Format, Compression)>>,
     start_delivered: bool,
-    batches: BTreeMap<u64, (R, Arc<Budget>)>,
+    batches: BTreeMap<u64, (R, usize)>,
     next_seq: u64,
     end: Option<(ShardStats, u64, Duration)>,
     skipped: bool,
@@ -216,6 +237,7 @@ fn deliver_in_order<R>(
     rx: mpsc::Receiver<Message<R>>,
     shard_count: usize,
     stop: &AtomicBool,
+    queue: &JobQueue,
     deliver: &mut dyn FnMut(Event<R>) -> Result<(), Stop>,
 ) -> Result<(), Stop> {
     let mut pending: HashMap<usize, Pending<R>> = HashMap::new();
@@ -238,8 +260,8 @@ fn deliver_in_order<R>(
         });
         match msg {
             Message::Start(_, opened) => entry.started = Some(opened),
-            Message::Batch(_, seq, r, budget) => {
-                entry.batches.insert(seq, (r, budget));
+            Message::Batch(_, seq, r, slot) => {
+                entry.batches.insert(seq, (r, slot));
             }
             Message::End(_, stats, n, elapsed) => entry.end = Some((stats, n, elapsed)),
             Message::Skipped(_) => entry.skipped = true,
@@ -274,9 +296,9 @@ fn deliver_in_order<R>(
                 });
                 p.start_delivered = true;
             }
-            while let Some((r, budget)) = p.batches.remove(&p.next_seq) {
+            while let Some((r, slot)) = p.batches.remove(&p.next_seq) {
                 p.next_seq += 1;
-                budget.release();
+                queue.release(slot);
                 send(Event::Batch {
                     index: next_shard,
                     result: r,
@@ -299,8 +321,8 @@ fn deliver_in_order<R>(
         // After a stop, keep draining so readers blocked on their budget can finish.
         if outcome.is_err() {
             for p in pending.values_mut() {
-                for (_, (_, budget)) in std::mem::take(&mut p.batches) {
-                    budget.release();
+                for (_, (_, slot)) in std::mem::take(&mut p.batches) {
+                    queue.release(slot);
                 }
             }
         }
@@ -308,31 +330,92 @@ fn deliver_in_order<R>(
     outcome
 }
 
-/// A counting semaphore: how many batches a reader may have in flight.
-struct Budget {
-    free: Mutex<usize>,
-    freed: Condvar,
+/// One batch waiting to be worked on.
+struct Job {
+    index: usize,
+    batch: Batch,
+    /// The reader slot whose budget the batch counts against.
+    slot: usize,
 }
 
-impl Budget {
-    fn new(n: usize) -> Budget {
-        Budget {
-            free: Mutex::new(n),
-            freed: Condvar::new(),
+/// The batches read and not yet worked on, and each reader's budget of batches in flight.
+///
+/// Why not a rayon pool: readers are threads too, and a pool of `threads` workers next to them
+/// put more busy threads than cores on the machine whenever reading was a large share of the
+/// work (a zstd shard decodes about as fast as its JSON parses), so the reader lost its core
+/// to a worker and starved the pool. Here a reader whose budget is spent works on queued
+/// batches instead of waiting, and only `threads` threads ever run.
+struct JobQueue {
+    state: Mutex<QueueState>,
+    changed: Condvar,
+}
+
+struct QueueState {
+    jobs: VecDeque<Job>,
+    /// Per reader slot: batches it may still read before some are delivered.
+    budget: Vec<usize>,
+    readers_left: usize,
+}
+
+impl JobQueue {
+    fn new(readers: usize) -> JobQueue {
+        JobQueue {
+            state: Mutex::new(QueueState {
+                jobs: VecDeque::new(),
+                budget: vec![BATCHES_IN_FLIGHT_PER_READER; readers],
+                readers_left: readers,
+            }),
+            changed: Condvar::new(),
         }
     }
 
-    fn acquire(&self) {
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        while *free == 0 {
-            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
-        }
-        *free -= 1;
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn release(&self) {
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        *free += 1;
-        self.freed.notify_one();
+    /// Queues `job` if its reader's budget allows and returns `Ok`. Otherwise runs one queued
+    /// job (or waits for a change when there is none) and hands `job` back to try again.
+    fn push_or_help(&self, job: Job, run: &dyn Fn(Job)) -> Result<(), Job> {
+        let mut state = self.lock();
+        if state.budget[job.slot] > 0 {
+            state.budget[job.slot] -= 1;
+            state.jobs.push_back(job);
+            drop(state);
+            self.changed.notify_one();
+            return Ok(());
+        }
+        if let Some(other) = state.jobs.pop_front() {
+            drop(state);
+            run(other);
+        } else {
+            drop(self.changed.wait(state).unwrap_or_else(|e| e.into_inner()));
+        }
+        Err(job)
+    }
+
+    /// The oldest queued job; waits while readers may still queue more. `None` once every
+    /// reader is done and the queue is empty.
+    fn pop(&self) -> Option<Job> {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.jobs.pop_front() {
+                return Some(job);
+            }
+            if state.readers_left == 0 {
+                return None;
+            }
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// A batch read by `slot` was delivered: the reader may read another.
+    fn release(&self, slot: usize) {
+        self.lock().budget[slot] += 1;
+        self.changed.notify_all();
+    }
+
+    fn reader_done(&self) {
+        self.lock().readers_left -= 1;
+        self.changed.notify_all();
     }
 }
