@@ -141,9 +141,15 @@ impl LineFramer {
             unreachable!()
         };
         // A full batch is at most a batch, minus one byte, plus one read.
+        // `buf[..filled]` is the batch so far; `buf` may be longer (a reused buffer's old
+        // bytes), so reads land in initialised memory without zeroing it first.
         let mut pooled = self.pool.take(self.batch_bytes + READ_CHUNK);
         let mut buf = std::mem::take(&mut pooled.data);
-        buf.extend_from_slice(carry);
+        let mut filled = carry.len();
+        if buf.len() < filled {
+            buf.resize(filled, 0);
+        }
+        buf[..filled].copy_from_slice(carry);
         carry.clear();
         let mut eof = false;
         let mut failure = None;
@@ -151,18 +157,18 @@ impl LineFramer {
         let mut direct = true;
         loop {
             // Stop once the buffer holds a full batch that ends a line.
-            if buf.len() >= self.batch_bytes {
-                if let Some(i) = memchr::memrchr(b'\n', &buf[searched..]) {
+            if filled >= self.batch_bytes {
+                if let Some(i) = memchr::memrchr(b'\n', &buf[searched..filled]) {
                     let cut = searched + i + 1;
-                    carry.extend_from_slice(&buf[cut..]);
-                    buf.truncate(cut);
+                    carry.extend_from_slice(&buf[cut..filled]);
                     pooled.data = buf;
+                    pooled.len = cut;
                     return Some(self.emit(Chunk::Owned(pooled), stats));
                 }
-                searched = buf.len();
-                if buf.len() > self.max_doc_bytes {
+                searched = filled;
+                if filled > self.max_doc_bytes {
                     // One line bigger than the limit: drop it without holding it.
-                    let mut skipped = buf.len() as u64;
+                    let mut skipped = filled as u64;
                     let rest = loop {
                         match reader.fill_buf() {
                             Ok([]) => break Vec::new(),
@@ -190,6 +196,7 @@ impl LineFramer {
                     self.offset += skipped;
                     stats.decompressed_bytes += skipped;
                     buf = rest;
+                    filled = buf.len();
                     searched = 0;
                     if failure.is_some() {
                         break;
@@ -205,13 +212,13 @@ impl LineFramer {
             // that hands over little per read (a pipe) goes through the buffer instead, so the
             // zeroed read area is not paid for a few bytes.
             let got = if direct {
-                let old = buf.len();
-                buf.resize(old + READ_CHUNK, 0);
-                let r = reader.read(&mut buf[old..]);
-                buf.truncate(old + *r.as_ref().unwrap_or(&0));
-                r
+                if buf.len() < filled + READ_CHUNK {
+                    buf.resize(filled + READ_CHUNK, 0);
+                }
+                reader.read(&mut buf[filled..filled + READ_CHUNK])
             } else {
                 reader.fill_buf().map(|data| {
+                    buf.truncate(filled);
                     buf.extend_from_slice(data);
                     data.len()
                 })
@@ -219,6 +226,7 @@ impl LineFramer {
             match got {
                 Ok(0) => eof = true,
                 Ok(n) => {
+                    filled += n;
                     if !direct {
                         reader.consume(n);
                     }
@@ -230,10 +238,11 @@ impl LineFramer {
                     break;
                 }
             }
-            if eof && buf.len() < self.batch_bytes {
+            if eof && filled < self.batch_bytes {
                 break;
             }
         }
+        buf.truncate(filled);
         if let Some(e) = failure {
             // Deliver the whole lines read before the fault; the partial line is lost.
             self.done = true;
@@ -261,6 +270,7 @@ impl LineFramer {
         if buf.is_empty() {
             None
         } else {
+            pooled.len = buf.len();
             pooled.data = buf;
             Some(self.emit(Chunk::Owned(pooled), stats))
         }

@@ -34,7 +34,7 @@ impl Chunk {
     pub(crate) fn as_slice(&self) -> &[u8] {
         match self {
             Chunk::Shared(b, r) => &b.as_slice()[r.clone()],
-            Chunk::Owned(v) => &v.data,
+            Chunk::Owned(v) => v.bytes(),
         }
     }
 }
@@ -61,14 +61,15 @@ impl BufferPool {
         }
     }
 
-    /// An empty buffer with room for at least `capacity` bytes.
+    /// A buffer holding no data yet. A reused one keeps its old bytes in `data` (so writing
+    /// into it needs no zeroing) and its room for `capacity` bytes.
     pub(crate) fn take(&self, capacity: usize) -> PooledBuf {
         let reused = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let mut data = reused.unwrap_or_default();
-        data.clear();
-        data.reserve(capacity);
+        data.reserve(capacity.saturating_sub(data.len()));
         PooledBuf {
             data,
+            len: 0,
             home: Some(self.clone()),
         }
     }
@@ -81,16 +82,27 @@ impl BufferPool {
     }
 }
 
-/// A buffer that returns to its [`BufferPool`] when dropped.
+/// A buffer that returns to its [`BufferPool`] when dropped. Its data is `data[..len]`;
+/// bytes after `len` are initialised leftovers kept so that refilling need not zero them.
 pub(crate) struct PooledBuf {
     pub(crate) data: Vec<u8>,
+    pub(crate) len: usize,
     home: Option<BufferPool>,
 }
 
 impl PooledBuf {
     /// A buffer that belongs to no pool (dropped as usual).
     pub(crate) fn unpooled(data: Vec<u8>) -> PooledBuf {
-        PooledBuf { data, home: None }
+        PooledBuf {
+            len: data.len(),
+            data,
+            home: None,
+        }
+    }
+
+    /// The buffer's data.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.data[..self.len]
     }
 }
 
