@@ -164,7 +164,9 @@ fn evaluate() -> Option<Evaluation> {
                     raw.iter().any(|h| pred(roles[h.category as usize]))
                 };
                 let a = has(&|r| matches!(r, Role::Villain | Role::VillainContext));
-                let b = has(&|r| r == Role::Entity) && has(&|r| r == Role::Action);
+                // Hostile adjectives (trait role) were acts when the baseline was defined.
+                let b = has(&|r| r == Role::Entity)
+                    && has(&|r| matches!(r, Role::Action | Role::Trait));
                 found.insert(key, (v.label, v.flagged, a, b, v.score));
             },
         );
