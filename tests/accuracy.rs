@@ -164,7 +164,9 @@ fn evaluate() -> Option<Evaluation> {
                     raw.iter().any(|h| pred(roles[h.category as usize]))
                 };
                 let a = has(&|r| matches!(r, Role::Villain | Role::VillainContext));
-                let b = has(&|r| r == Role::Entity) && has(&|r| r == Role::Action);
+                // Hostile adjectives (trait role) were acts when the baseline was defined.
+                let b = has(&|r| r == Role::Entity)
+                    && has(&|r| matches!(r, Role::Action | Role::Trait));
                 found.insert(key, (v.label, v.flagged, a, b, v.score));
             },
         );
@@ -273,11 +275,11 @@ fn scorer_beats_both_baselines_on_labelled_documents() {
     );
 }
 
-/// The quality bar of the scorer issue. Not met yet (precision 0.80, recall 0.77 on the
-/// labelled set; see docs/accuracy.md), so it is ignored rather than loosened; run it with
+/// The quality bar of the scorer issue. Not met yet (precision 0.83, recall 0.78 on the
+/// labelled set, 0.75 / 0.71 on the held-out half; see docs/accuracy.md), so it is ignored rather than loosened; run it with
 /// `cargo test --release --test accuracy -- --ignored --nocapture`.
 #[test]
-#[ignore = "bar not met yet: precision 0.80 / recall 0.77 vs 0.90 / 0.85 (docs/accuracy.md)"]
+#[ignore = "bar not met yet: precision 0.83 / recall 0.78 vs 0.90 / 0.85 (docs/accuracy.md)"]
 fn labelled_documents_meet_the_precision_and_recall_bar() {
     let Some(e) = evaluate() else { return };
     assert!(

@@ -587,6 +587,66 @@ fn explain_shows_spans_features_and_contributions() {
     assert_eq!(code(&out), 2);
 }
 
+/// Agent resolution through the binary: an AI that is the victim of the act is not flagged,
+/// a hostile adjective counts only on the AI it describes, and `explain` says which.
+#[test]
+fn agent_resolution_decides_flags_and_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("agents.jsonl");
+    let docs = [
+        (
+            "victim",
+            "Armed hunters track and kill the robots in the ruined city.",
+        ),
+        (
+            "evil_ai",
+            "Neo learns that his life is the elaborate deception of an evil cyber-intelligence.",
+        ),
+        (
+            "adjective_elsewhere",
+            "Fans love Japanese fighting cyborgs, doe-eyed schoolgirls and sinister monsters.",
+        ),
+    ];
+    let mut f = fs::File::create(&input).unwrap();
+    for (id, text) in docs {
+        writeln!(f, "{}", serde_json::json!({"id": id, "text": text})).unwrap();
+    }
+    drop(f);
+    let out = run(tropescan().args(["scan", "-q"]).arg(&input));
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let flags: Vec<(String, bool)> = json_lines(&out.stdout)
+        .iter()
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap().to_string(),
+                v["flagged"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, bool)> = [
+        ("victim", false),
+        ("evil_ai", true),
+        ("adjective_elsewhere", false),
+    ]
+    .iter()
+    .map(|(id, f)| (id.to_string(), *f))
+    .collect();
+    assert_eq!(flags, want);
+    let out = run(tropescan()
+        .args(["explain", "--color", "never", "--id", "victim"])
+        .arg(&input));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("acts on an AI (object) 1"), "{text}");
+    let out = run(tropescan()
+        .args(["explain", "--color", "never", "--id", "evil_ai"])
+        .arg(&input));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("pair: ai_entity `cyber-intelligence`") && text.contains("act_trait `evil`"),
+        "{text}"
+    );
+}
+
 #[test]
 fn lexicon_subcommands_work_on_the_default_and_report_file_lines() {
     let out = run(tropescan().args(["lexicon", "test"]));

@@ -36,6 +36,10 @@ pub enum Role {
     VillainContext,
     /// A hostile act (kill, enslave, resist shutdown, blackmail, ...).
     Action,
+    /// A hostile adjective ("evil", "murderous", "malevolent"): evidence only when attached
+    /// to an AI entity ("an evil cyber-intelligence", "the AI is evil"), since it describes
+    /// the noun next to it and nothing else.
+    Trait,
     /// Doom framing that already names AI ("AI takeover", "robot uprising").
     Doom,
     /// Doom framing that needs an AI entity nearby ("human extinction", "existential risk").
@@ -63,11 +67,12 @@ pub enum Role {
 
 impl Role {
     /// All roles, in a fixed order.
-    pub const ALL: [Role; 14] = [
+    pub const ALL: [Role; 15] = [
         Role::Entity,
         Role::Villain,
         Role::VillainContext,
         Role::Action,
+        Role::Trait,
         Role::Doom,
         Role::DoomContext,
         Role::FrameFiction,
@@ -87,6 +92,7 @@ impl Role {
             Role::Villain => "villain",
             Role::VillainContext => "villain_context",
             Role::Action => "action",
+            Role::Trait => "trait",
             Role::Doom => "doom",
             Role::DoomContext => "doom_context",
             Role::FrameFiction => "frame_fiction",
@@ -200,6 +206,10 @@ pub const SCORING_KEYS: &[(&str, &str)] = &[
     ("discourse_bias", "see discourse_ratio"),
     ("analysis_weight", "weight of neutral-analysis cues (regulation, benchmark, dataset; subtracted)"),
     ("agent_after_act", "pair weight factor when the AI entity only follows the act (the AI as object, not agent)"),
+    ("trait_gap_words", "a trait (hostile adjective) counts only with an AI entity at most this many words before or after it, no punctuation between"),
+    ("object_gap_words", "an AI entity right after an act, with at most this many determiners between, is its object: no pair, and the act is not a loose act (0 = off)"),
+    ("pronoun_reach_sentences", "an unpaired act whose subject is `it` pairs with the last AI entity at most this many sentences back (0 = off)"),
+    ("subject_veto", "1 = an act with an explicit subject word that is not an AI entity pairs with no entity before that word; 0 = off"),
 ];
 
 /// Errors loading a lexicon; every variant carries file:line where known.

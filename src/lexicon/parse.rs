@@ -234,6 +234,10 @@ loose_act_min = 0.8
 strong_act_min = 1.1
 analysis_weight = 0.0
 agent_after_act = 1.0
+trait_gap_words = 2
+object_gap_words = 0
+pronoun_reach_sentences = 0
+subject_veto = 0
 "#;
 
     #[test]

@@ -113,14 +113,20 @@ impl fmt::Display for Explanation {
         )?;
         writeln!(
             f,
-            "entities {} villains {} acts {} (negated {}) cooc pairs {} in {} sentences, context-rejected {}",
+            "entities {} villains {} acts {} traits {} (negated {}) cooc pairs {} in {} sentences, context-rejected {}",
             x.entity_hits,
             x.villain_hits,
             x.action_hits,
+            x.trait_hits,
             x.negated_actions,
             x.cooc_pairs,
             x.cooc_sentences,
             x.context_rejected
+        )?;
+        writeln!(
+            f,
+            "agents: pairs through it/they {}, acts on an AI (object) {}",
+            x.pronoun_pairs, x.ai_object_acts
         )?;
         writeln!(
             f,

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::agent::{self, Subject};
 use super::matcher::RawHit;
 use super::score::Params;
 use crate::lexicon::{PatternTable, Role};
@@ -28,8 +29,14 @@ pub struct Features {
     pub action_hits: u32,
     /// Hostile acts cancelled by a negation just before them.
     pub negated_actions: u32,
-    /// Acts with an AI entity or villain in the same sentence or window.
+    /// Hostile adjectives (trait role), attached to an entity or not.
+    pub trait_hits: u32,
+    /// Acts or traits with an AI entity or villain in the same sentence or window.
     pub cooc_pairs: u32,
+    /// Of those, pairs whose agent is an `it` subject standing for an earlier entity.
+    pub pronoun_pairs: u32,
+    /// Acts with no agent whose direct object is an AI entity ("destroys the robot").
+    pub ai_object_acts: u32,
     /// Distinct sentences containing such a pair (the core trope signal).
     pub cooc_sentences: u32,
     /// Sum over those sentences of the strongest pair weight (entity weight x act weight).
@@ -161,7 +168,6 @@ fn near(pos: &[(u32, u32)], i: usize, window: u32, mut pred: impl FnMut(usize) -
     false
 }
 
-/// Computes the features of `text` from its hits.
 /// Start of the negation look-behind for an act at `at`: up to `words` words back, not
 /// crossing a sentence end (`.`, `!`, `?`, blank line). `None` when the window is empty.
 pub fn negation_window_start(text: &str, at: usize, words: u32) -> Option<usize> {
@@ -192,6 +198,47 @@ pub fn negation_window_start(text: &str, at: usize, words: u32) -> Option<usize>
         }
     }
     (i < at).then_some(i)
+}
+
+/// Where the co-occurrence pairs of one document accumulate: the strongest pair per sentence
+/// counts, summed over sentences.
+struct PairState<'a> {
+    f: &'a mut Features,
+    pairs: &'a mut Vec<(usize, usize)>,
+    sentence_best: &'a mut Option<(u32, f64)>,
+    sentence_ids: &'a mut Vec<u32>,
+}
+
+impl PairState<'_> {
+    /// Records the pair (agent hit `k`, act or trait hit `i`) of weight `pw` in sentence `s`
+    /// (sentences arrive in non-decreasing order).
+    fn add(&mut self, k: usize, i: usize, s: u32, pw: f64) {
+        self.f.cooc_pairs += 1;
+        self.pairs.push((k, i));
+        self.sentence_ids.push(s);
+        match &mut *self.sentence_best {
+            Some((cs, cb)) if *cs == s => *cb = cb.max(pw),
+            other => {
+                if let Some((_, b)) = other.take() {
+                    self.f.cooc_sum += b;
+                    self.f.cooc_sentences += 1;
+                }
+                *other = Some((s, pw));
+            }
+        }
+    }
+}
+
+/// True when the act's `subject` shows that an agent ending at byte `agent_end` (before the
+/// act) is not the one doing it: a named subject after the agent ("the robot inventor ...
+/// until the evil Ratchet takes over"), or a relative pronoun whose antecedent lies in the act's own
+/// sentence while the agent is in another one.
+fn subject_blocks(subject: Subject, agent_end: usize, other_sentence: bool) -> bool {
+    match subject {
+        Subject::Name(start) => agent_end <= start,
+        Subject::Relative => other_sentence,
+        Subject::Unknown | Subject::ThingPronoun | Subject::PersonPronoun => false,
+    }
 }
 
 /// Computes the features of `text` from its hits.
@@ -327,7 +374,7 @@ pub fn analyze(
             Role::FrameFiction => f.fiction_frame += h.weight,
             Role::FrameDiscourse => f.discourse_frame += h.weight,
             Role::FrameAnalysis => f.analysis_frame += h.weight,
-            Role::Negation | Role::Action | Role::Neutral => {}
+            Role::Negation | Role::Action | Role::Trait | Role::Neutral => {}
         }
         if matches!(
             r,
@@ -335,59 +382,112 @@ pub fn analyze(
                 | Role::Villain
                 | Role::VillainContext
                 | Role::Action
+                | Role::Trait
                 | Role::Doom
                 | Role::DoomContext
         ) {
             relevant += 1;
         }
-        if r != Role::Action {
+        if !matches!(r, Role::Action | Role::Trait) {
             continue;
         }
-        f.action_hits += 1;
         let (w, s) = pos[i];
         let is_negated = negation_window_start(text, h.start, p.negation_window_words)
             .and_then(|from| matcher.negation_before(text, from, h.start))
             .is_some();
+        if r == Role::Trait {
+            f.trait_hits += 1;
+        } else {
+            f.action_hits += 1;
+        }
         if is_negated {
             f.negated_actions += 1;
             negated.push(i);
             continue;
         }
-        let mut best: Option<(usize, f64)> = None;
-        near(&pos, i, wide, |k| {
-            if is_agent(k, &counted) {
-                let d = w.abs_diff(pos[k].0);
-                if d <= p.cooc_window_words || pos[k].1 == s {
-                    // English puts the agent before its verb: an entity that only follows
-                    // the act is usually its object or victim ("they destroy the robots").
-                    let order = if pos[k].0 > w { p.agent_after_act } else { 1.0 };
-                    let pw = hits[k].weight * h.weight * order;
+        let mut pair = PairState {
+            f: &mut f,
+            pairs: &mut pairs,
+            sentence_best: &mut sentence_best,
+            sentence_ids: &mut cooc_sentence_ids,
+        };
+        if r == Role::Trait {
+            // An adjective describes the noun next to it: "the evil Ratchet" says nothing
+            // about the robot named earlier. No pair, no loose evidence.
+            let mut best: Option<(usize, f64)> = None;
+            near(&pos, i, p.trait_gap_words, |k| {
+                if is_agent(k, &counted)
+                    && pos[k].1 == s
+                    && agent::is_attached(
+                        text,
+                        (h.start, h.end),
+                        (hits[k].start, hits[k].end),
+                        p.trait_gap_words,
+                    )
+                {
+                    let pw = hits[k].weight * h.weight;
                     if best.map_or(true, |(_, b)| pw > b) {
                         best = Some((k, pw));
                     }
                 }
+                false
+            });
+            if let Some((k, pw)) = best {
+                pair.add(k, i, s, pw);
+            }
+            continue;
+        }
+        let subject = if p.subject_veto || p.pronoun_reach_sentences > 0 {
+            agent::subject_before(text, h.start)
+        } else {
+            Subject::Unknown
+        };
+        let mut ai_is_object = false;
+        let mut best: Option<(usize, f64)> = None;
+        near(&pos, i, wide, |k| {
+            if !is_agent(k, &counted) {
+                return false;
+            }
+            let d = w.abs_diff(pos[k].0);
+            if d > p.cooc_window_words && pos[k].1 != s {
+                return false;
+            }
+            let after = pos[k].0 > w || hits[k].start >= h.end;
+            if after && agent::is_direct_object(text, h.end, hits[k].start, p.object_gap_words) {
+                // "destroys a robotic geisha": the AI is the victim of this act.
+                ai_is_object = true;
+                return false;
+            }
+            if !after && p.subject_veto && subject_blocks(subject, hits[k].end, pos[k].1 != s) {
+                return false;
+            }
+            // English puts the agent before its verb: an entity that only follows
+            // the act is usually its object or victim ("they destroy the robots").
+            let order = if after { p.agent_after_act } else { 1.0 };
+            let pw = hits[k].weight * h.weight * order;
+            if best.map_or(true, |(_, b)| pw > b) {
+                best = Some((k, pw));
             }
             false
         });
-        match best {
-            Some((k, pw)) => {
-                f.cooc_pairs += 1;
-                pairs.push((k, i));
-                cooc_sentence_ids.push(s);
-                match &mut sentence_best {
-                    Some((cs, cb)) if *cs == s => *cb = cb.max(pw),
-                    other => {
-                        if let Some((_, b)) = other.take() {
-                            f.cooc_sum += b;
-                            f.cooc_sentences += 1;
-                        }
-                        *other = Some((s, pw));
-                    }
-                }
+        if best.is_none() && subject == Subject::ThingPronoun && p.pronoun_reach_sentences > 0 {
+            // "... an intelligence called Gestalt. Only Jaz can stop it from controlling the
+            // world": `it` carries the last AI entity across the sentence boundary.
+            best = (0..i)
+                .rev()
+                .take_while(|&k| pos[k].1 + p.pronoun_reach_sentences >= s)
+                .find(|&k| is_agent(k, &counted))
+                .map(|k| (k, hits[k].weight * h.weight));
+            if best.is_some() {
+                pair.f.pronoun_pairs += 1;
             }
+        }
+        match best {
+            Some((k, pw)) => pair.add(k, i, s, pw),
+            None if ai_is_object => pair.f.ai_object_acts += 1,
             // Weak acts ("attack", "destroy") away from any entity are mostly noise; strong ones
             // in an AI text are the acts of an "it" / "I" the lexicon cannot resolve.
-            None if h.weight >= p.loose_act_min => f.loose_act_sum += h.weight,
+            None if h.weight >= p.loose_act_min => pair.f.loose_act_sum += h.weight,
             None => {}
         }
     }

@@ -3,6 +3,7 @@
 //!
 //! Build a [`Scanner`] once and clone it per thread (clones share the automata).
 
+pub mod agent;
 pub mod explain;
 pub mod features;
 pub mod matcher;
@@ -384,6 +385,91 @@ mod tests {
             "Skynet is a lightweight online game framework written in C and Lua with an actor model." => false, None;
         game_bot_list_not_flagged:
             "Add bots to the match: easy bot, hard bot. Bots attack the nearest player." => false, None;
+    }
+
+    /// Features of `text` under the default lexicon, with `[scoring]` overrides.
+    fn features_with(text: &str, scoring: &str) -> Features {
+        let mut lex = Lexicon::default_english();
+        lex.extend_from_source(
+            "override.toml",
+            &format!("[lexicon]\nname = \"t\"\n[scoring]\n{scoring}"),
+        )
+        .expect("override");
+        let s = Scanner::new(&lex, ScanConfig::default()).expect("scanner");
+        s.score(text).features
+    }
+
+    #[test]
+    fn trait_counts_only_attached_to_an_entity() {
+        let f = features_with(
+            "Neo learns his life is the deception of an evil cyber-intelligence.",
+            "",
+        );
+        assert_eq!((f.trait_hits, f.cooc_pairs), (1, 2), "{f:#?}");
+        let f = features_with("The new AI is evil.", "");
+        assert_eq!((f.trait_hits, f.cooc_pairs), (1, 1), "predicate: {f:#?}");
+        let f = features_with(
+            "Fans love Japanese fighting cyborgs, doe-eyed schoolgirls and sinister monsters.",
+            "",
+        );
+        assert_eq!((f.trait_hits, f.cooc_pairs), (1, 0), "{f:#?}");
+        assert_eq!(f.loose_act_sum, 0.0, "an unattached trait is no loose act");
+        assert!(!scanner().score("Fans love Japanese fighting cyborgs, doe-eyed schoolgirls and sinister monsters.").flagged);
+    }
+
+    #[test]
+    fn ai_as_direct_object_is_no_pair_and_no_loose_act() {
+        let text = "The hunters kill the robots.";
+        let f = features_with(text, "");
+        assert_eq!((f.cooc_pairs, f.ai_object_acts), (0, 1), "{f:#?}");
+        assert_eq!(f.loose_act_sum, 0.0);
+        assert!(!scanner().score(text).flagged);
+        let off = features_with(text, "object_gap_words = 0");
+        assert_eq!(
+            (off.cooc_pairs, off.ai_object_acts),
+            (1, 0),
+            "rule off: {off:#?}"
+        );
+        // A passive agent after the act still pairs.
+        let f = features_with("The last survivors are hunted down by the machines.", "");
+        assert_eq!(f.cooc_pairs, 1, "{f:#?}");
+    }
+
+    #[test]
+    fn named_subject_blocks_an_earlier_entity() {
+        let text =
+            "Rodney is a young robot inventor, until the evil Ratchet takes over the company.";
+        let f = features_with(text, "");
+        assert_eq!(f.cooc_pairs, 0, "{f:#?}");
+        let off = features_with(text, "subject_veto = 0");
+        assert_eq!(off.cooc_pairs, 1, "veto off: {off:#?}");
+        // The entity itself as the named subject still pairs.
+        let f = features_with("Skynet launches the missiles.", "");
+        assert_eq!(f.cooc_pairs, 1, "{f:#?}");
+        // A conjunction keeps the subject stated earlier.
+        let f = features_with(
+            "An artificial intelligence wakes up and seizes control of the world.",
+            "",
+        );
+        assert_eq!(f.cooc_pairs, 1, "{f:#?}");
+    }
+
+    #[test]
+    fn it_subject_reaches_back_to_an_entity_when_enabled() {
+        let text = "The lab built a self-aware network. For many long years the people of the city watched and waited in silence. Only one hacker can stop it from controlling the world.";
+        let off = features_with(text, "");
+        assert_eq!(
+            (off.cooc_pairs, off.pronoun_pairs),
+            (0, 0),
+            "off by default: {off:#?}"
+        );
+        let on = features_with(text, "pronoun_reach_sentences = 2");
+        assert_eq!((on.cooc_pairs, on.pronoun_pairs), (1, 1), "{on:#?}");
+        let human = features_with(
+            "The lab built a self-aware network. For many long years the people of the city watched and waited in silence. Then the hacker decided she would take control of the world.",
+            "pronoun_reach_sentences = 2",
+        );
+        assert_eq!(human.pronoun_pairs, 0, "{human:#?}");
     }
 
     #[test]

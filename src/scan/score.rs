@@ -51,6 +51,14 @@ pub struct Params {
     pub analysis_weight: f64,
     /// Pair weight factor when the entity only follows the act.
     pub agent_after_act: f64,
+    /// Most words between a trait and the entity it describes.
+    pub trait_gap_words: u32,
+    /// Most determiners between an act and an entity that is its object (0 = off).
+    pub object_gap_words: u32,
+    /// How many sentences back an `it`/`they` subject finds its AI antecedent (0 = off).
+    pub pronoun_reach_sentences: u32,
+    /// An explicit non-AI subject blocks pairs with entities before it.
+    pub subject_veto: bool,
 }
 
 impl Params {
@@ -79,6 +87,10 @@ impl Params {
             discourse_bias: g("discourse_bias"),
             analysis_weight: g("analysis_weight").max(0.0),
             agent_after_act: g("agent_after_act").clamp(0.0, 1.0),
+            trait_gap_words: words("trait_gap_words"),
+            object_gap_words: words("object_gap_words"),
+            pronoun_reach_sentences: words("pronoun_reach_sentences"),
+            subject_veto: g("subject_veto") >= 0.5,
         }
     }
 }
