@@ -25,6 +25,7 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 
+use super::bytemask::{block_at, word_mask, WORD};
 use crate::lexicon::{Pattern, PatternTable};
 
 /// One word-bounded match.
@@ -99,18 +100,6 @@ struct TokenFilter {
 
 const FILTER_BITS: u32 = 16;
 
-/// ASCII word bytes: `[A-Za-z0-9_]`.
-static WORD: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric() || b == b'_';
-        i += 1;
-    }
-    t
-};
-
 impl TokenFilter {
     /// Case-insensitive key of a non-empty token.
     #[inline(always)]
@@ -161,13 +150,7 @@ impl TokenFilter {
         let mut done = 0;
         let mut prev_word = 0u64;
         while base < n {
-            let mask = match hay.get(base..base + 64) {
-                Some(block) => word_mask64(block),
-                None => hay[base..]
-                    .iter()
-                    .enumerate()
-                    .fold(0u64, |m, (k, &c)| m | u64::from(WORD[c as usize]) << k),
-            };
+            let mask = word_mask(&block_at(hay, base, b' '));
             let mut starts = mask & !((mask << 1) | prev_word);
             prev_word = mask >> 63;
             while starts != 0 {
@@ -198,45 +181,6 @@ impl TokenFilter {
             }
             base += 64;
         }
-    }
-}
-
-/// Bit `k` set when `block[k]` is an ASCII word byte; `block` holds 64 bytes.
-#[inline(always)]
-fn word_mask64(block: &[u8]) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::*;
-        assert!(block.len() >= 64);
-        let mut m = 0u64;
-        for k in 0..4 {
-            // SAFETY: SSE2 is part of the x86_64 baseline; the load reads 16 of the >= 64
-            // bytes checked above (unaligned load).
-            let bits = unsafe {
-                let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast());
-                // Signed-compare trick for unsigned ranges: shift the range to start at -128.
-                let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
-                let letter = _mm_cmplt_epi8(
-                    _mm_add_epi8(lower, _mm_set1_epi8((128u8.wrapping_sub(b'a')) as i8)),
-                    _mm_set1_epi8((-128i16 + 26) as i8),
-                );
-                let digit = _mm_cmplt_epi8(
-                    _mm_add_epi8(v, _mm_set1_epi8((128u8.wrapping_sub(b'0')) as i8)),
-                    _mm_set1_epi8((-128i16 + 10) as i8),
-                );
-                let under = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'_' as i8));
-                _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), under)) as u16
-            };
-            m |= u64::from(bits) << (16 * k);
-        }
-        m
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        block[..64]
-            .iter()
-            .enumerate()
-            .fold(0u64, |m, (k, &c)| m | u64::from(WORD[c as usize]) << k)
     }
 }
 
@@ -780,20 +724,6 @@ mod tests {
         assert!(on_word_boundaries("(Skynet)", 1, 7));
         assert!(!on_word_boundaries("éAI", 2, 4));
         assert!(on_word_boundaries("A.I.s", 0, 4));
-    }
-
-    #[test]
-    fn word_mask_matches_table() {
-        let mut block = [0u8; 64];
-        for start in (0..256).step_by(64) {
-            for (k, b) in block.iter_mut().enumerate() {
-                *b = (start + k) as u8;
-            }
-            let m = word_mask64(&block);
-            for (k, &b) in block.iter().enumerate() {
-                assert_eq!(m >> k & 1 == 1, WORD[b as usize], "byte {b}");
-            }
-        }
     }
 
     #[test]
