@@ -7,7 +7,8 @@
 //!
 //! Modes: `read` (only reads the shards: subtract it from the others), `score`
 //! (`Scanner::score`), `automaton` (the anchor pass alone), `raw` (every automaton, no features).
-//! Prints a checksum of the results, so a fast wrong answer shows.
+//! An optional third argument repeats the pass (for `perf record`). Prints a checksum of the
+//! results, so a fast wrong answer shows.
 
 use std::path::Path;
 
@@ -25,7 +26,7 @@ const SHARDS: [&str; 3] = [
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(mode), Some(corpus)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: scorebench read|score|automaton|raw CORPUS_DIR");
+        eprintln!("usage: scorebench read|score|automaton|raw CORPUS_DIR [REPEAT]");
         std::process::exit(2);
     };
     let mut documents = Vec::new();
@@ -38,7 +39,17 @@ fn main() {
     let scanner =
         Scanner::new(&Lexicon::default_english(), ScanConfig::default()).expect("scanner");
     let bytes: usize = documents.iter().map(String::len).sum();
-    let check: f64 = match mode.as_str() {
+    let repeat: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(1);
+    let check: f64 = (0..repeat).map(|_| pass(mode, &scanner, &documents)).sum();
+    println!(
+        "{mode}: {} documents, {bytes} bytes, checksum {check}",
+        documents.len()
+    );
+}
+
+/// One pass of `mode` over the documents; its checksum.
+fn pass(mode: &str, scanner: &Scanner, documents: &[String]) -> f64 {
+    match mode {
         "read" => 0.0,
         "score" => documents.iter().map(|d| scanner.score(d).score).sum(),
         "automaton" => documents
@@ -53,9 +64,5 @@ fn main() {
             eprintln!("unknown mode {other:?}");
             std::process::exit(2);
         }
-    };
-    println!(
-        "{mode}: {} documents, {bytes} bytes, checksum {check}",
-        documents.len()
-    );
+    }
 }

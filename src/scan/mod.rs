@@ -3,6 +3,7 @@
 //!
 //! Build a [`Scanner`] once and clone it per thread (clones share the automata).
 
+mod anchor_tokens;
 mod bytemask;
 pub mod explain;
 pub mod features;
