@@ -76,9 +76,9 @@ pub struct Analysis {
 /// the text, and at blank lines (the second LF of a run of whitespace); single newlines do
 /// not end sentences because book text hard-wraps lines mid-sentence.
 ///
-/// A hit's word index counts the words before it, not counting the one it starts in.
-/// The text is classified 64 bytes at a time into bit masks ([`bytemask`]): a byte-at-a-time
-/// loop with a branch per byte was 29% of `Scanner::score` (32 instructions per byte).
+/// A hit's word index is the 0-based index of the word it starts in. The text is classified
+/// 64 bytes at a time into bit masks (`scan/bytemask.rs`): a byte-at-a-time loop with a
+/// branch per byte was 29% of `Scanner::score` (32 instructions per byte).
 pub fn positions(text: &str, hits: &[RawHit]) -> (Vec<(u32, u32)>, u32) {
     let b = text.as_bytes();
     let n = b.len();

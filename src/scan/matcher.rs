@@ -10,7 +10,7 @@
 //! Short or common first words ("a", "the", "not") never become anchors unless a pattern
 //! has nothing longer, which keeps candidate counts low. The automaton itself only sees the
 //! few text chunks that can hold an anchor match; one-token anchors alone in their chunk are
-//! looked up directly ([`super::anchor_tokens`]).
+//! looked up directly (`scan/anchor_tokens.rs`).
 //!
 //! - The ASCII-case-insensitive step runs on the original bytes of every text, ASCII or not;
 //!   patterns whose non-ASCII characters have no case (`’`, `·`) belong here too.
