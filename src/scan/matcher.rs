@@ -53,6 +53,8 @@ pub struct Matcher {
     /// candidates in Frankenstein), yet they only matter just before a hostile act, so
     /// [`Matcher::negation_before`] looks for them there.
     negations: Vec<(String, u16, u32, f64)>,
+    /// Bytes a negation cue can start with (both ASCII cases).
+    negation_first: Box<[bool; 256]>,
     anchored: Option<AnchorGroup>,
     exact: Option<Group>,
     unicode_ci: Option<Group>,
@@ -338,55 +340,64 @@ impl Matcher {
         let is_neg = |p: &&Pattern| {
             table.category_roles.get(p.category as usize) == Some(&crate::lexicon::Role::Negation)
         };
-        let negations = table
+        let negations: Vec<(String, u16, u32, f64)> = table
             .ascii_ci
             .iter()
             .chain(&table.unicode_ci)
             .filter(is_neg)
             .map(|p| (p.text.to_lowercase(), p.category, p.term, p.weight))
             .collect();
+        let mut negation_first = Box::new([false; 256]);
+        for (pat, ..) in &negations {
+            if let Some(&b) = pat.as_bytes().first() {
+                negation_first[usize::from(b.to_ascii_lowercase())] = true;
+                negation_first[usize::from(b.to_ascii_uppercase())] = true;
+            }
+        }
         let mut ci: Vec<&Pattern> = table.ascii_ci.iter().filter(|p| !is_neg(p)).collect();
         ci.extend(caseless.into_iter().filter(|p| !is_neg(p)));
         let exact: Vec<&Pattern> = table.exact.iter().collect();
         Ok(Matcher {
             negations,
+            negation_first,
             anchored: build_anchored(&ci)?,
             exact: build_group(&exact, false)?,
             unicode_ci: build_group(&cased, false)?,
         })
     }
 
-    /// The last negation cue on word boundaries inside `text[from..to]`, as a hit.
+    /// The last negation cue on word boundaries inside `text[from..to]`, as a hit: the one
+    /// starting last; of cues starting there, the first in lexicon order.
+    ///
+    /// One backward pass over the window, trying the cues only where one can start: trying
+    /// every cue at every offset cost ~14,600 instructions per call (6% of `Scanner::score`).
     pub fn negation_before(&self, text: &str, from: usize, to: usize) -> Option<RawHit> {
-        let slice = text.get(from..to)?;
-        let mut best: Option<RawHit> = None;
-        for (pat, category, term, weight) in &self.negations {
-            let n = pat.len();
-            let bytes = slice.as_bytes();
-            if n > bytes.len() {
+        let bytes = text.get(from..to)?.as_bytes();
+        for i in (0..bytes.len()).rev() {
+            if !self.negation_first[usize::from(bytes[i])] {
                 continue;
             }
-            for i in (0..=bytes.len() - n).rev() {
-                let s = from + i;
-                if bytes[i..i + n].eq_ignore_ascii_case(pat.as_bytes())
+            let s = from + i;
+            for (pat, category, term, weight) in &self.negations {
+                let n = pat.len();
+                if bytes
+                    .get(i..i + n)
+                    .is_some_and(|b| b.eq_ignore_ascii_case(pat.as_bytes()))
                     && text.is_char_boundary(s)
                     && text.is_char_boundary(s + n)
                     && on_word_boundaries(text, s, s + n)
                 {
-                    if best.map_or(true, |b| s > b.start) {
-                        best = Some(RawHit {
-                            start: s,
-                            end: s + n,
-                            category: *category,
-                            term: *term,
-                            weight: *weight,
-                        });
-                    }
-                    break;
+                    return Some(RawHit {
+                        start: s,
+                        end: s + n,
+                        category: *category,
+                        term: *term,
+                        weight: *weight,
+                    });
                 }
             }
         }
-        best
+        None
     }
 
     /// Only the anchor automaton pass (no verification, no boundary checks); for benchmarks.
