@@ -211,14 +211,12 @@ impl AnchorTokens {
                     continue;
                 }
                 pending = None;
-                let e = base + ends.trailing_zeros() as usize + 1;
-                ends &= ends - 1;
-                if let Some(ce) = self.token(hay, s, e, &mut f) {
-                    skip_to = ce;
-                    let keep = below(ce - base);
-                    starts &= !keep;
-                    ends &= !keep;
-                }
+                let block = Bits {
+                    base,
+                    starts: &mut starts,
+                    ends: &mut ends,
+                };
+                self.token_ending_first(hay, s, block, &mut skip_to, &mut f);
             }
             while starts != 0 {
                 let s = base + starts.trailing_zeros() as usize;
@@ -227,20 +225,39 @@ impl AnchorTokens {
                     pending = Some(s);
                     break;
                 }
-                let e = base + ends.trailing_zeros() as usize + 1;
-                ends &= ends - 1;
-                if let Some(ce) = self.token(hay, s, e, &mut f) {
-                    skip_to = ce;
-                    let keep = below(ce - base);
-                    starts &= !keep;
-                    ends &= !keep;
-                }
+                let block = Bits {
+                    base,
+                    starts: &mut starts,
+                    ends: &mut ends,
+                };
+                self.token_ending_first(hay, s, block, &mut skip_to, &mut f);
             }
             base += 64;
         }
         if let Some(s) = pending {
             // A token running to the end of the text.
             self.token(hay, s, n, &mut f);
+        }
+    }
+
+    /// The token from `s` to the first end bit of the block: takes that bit, and when the
+    /// token's chunk was reported, the bits of the tokens inside it and `skip_to`.
+    #[inline(always)]
+    fn token_ending_first(
+        &self,
+        hay: &[u8],
+        s: usize,
+        block: Bits<'_>,
+        skip_to: &mut usize,
+        f: &mut impl FnMut(Found),
+    ) {
+        let e = block.base + block.ends.trailing_zeros() as usize + 1;
+        *block.ends &= *block.ends - 1;
+        if let Some(ce) = self.token(hay, s, e, f) {
+            *skip_to = ce;
+            let keep = below(ce - block.base);
+            *block.starts &= !keep;
+            *block.ends &= !keep;
         }
     }
 
@@ -296,6 +313,13 @@ impl AnchorTokens {
         }
         Some(ce)
     }
+}
+
+/// The token start and end bits left in the block at `base`.
+struct Bits<'a> {
+    base: usize,
+    starts: &'a mut u64,
+    ends: &'a mut u64,
 }
 
 /// Bits below `k` (all 64 from `k` = 64 on).
