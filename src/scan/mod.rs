@@ -4,6 +4,8 @@
 //! Build a [`Scanner`] once and clone it per thread (clones share the automata).
 
 pub mod agent;
+mod anchor_tokens;
+mod bytemask;
 pub mod explain;
 pub mod features;
 pub mod matcher;

@@ -1,0 +1,240 @@
+//! Byte classes of text, 64 bytes at a time: bit `k` of a mask describes byte `k` of a block.
+//! The scorer's per-byte passes (the matcher's token prefilter, the word and sentence counts
+//! of `features::positions`) work on these masks instead of branching on every byte.
+//!
+//! SSE2 (part of the x86_64 baseline, so no runtime detection) with a scalar fallback
+//! elsewhere; both give the same bits (tested below).
+
+/// One block of text.
+pub(crate) type Block = [u8; 64];
+
+/// The block of `b` starting at `base`; past the end of `b` it is padded with `fill`.
+#[inline(always)]
+pub(crate) fn block_at(b: &[u8], base: usize, fill: u8) -> std::borrow::Cow<'_, Block> {
+    match b.get(base..base + 64) {
+        Some(s) => std::borrow::Cow::Borrowed(s.try_into().expect("64 bytes")),
+        None => {
+            let mut pad = [fill; 64];
+            let rest = b.get(base..).unwrap_or_default();
+            pad[..rest.len()].copy_from_slice(rest);
+            std::borrow::Cow::Owned(pad)
+        }
+    }
+}
+
+/// ASCII word bytes: `[A-Za-z0-9_]`.
+pub(crate) static WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'_';
+        i += 1;
+    }
+    t
+};
+
+/// The word separators of `features::positions`: space, tab, CR, LF (not form feed).
+/// (On x86_64 only the tests use it: the SSE2 code compares the four bytes itself.)
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+pub(crate) fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Masks for word and sentence counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SentenceMasks {
+    /// [`is_space`] bytes.
+    pub space: u64,
+    /// `\n`.
+    pub newline: u64,
+    /// `.`, `!`, `?`.
+    pub punct: u64,
+}
+
+/// Bit `k` set when `block[k]` is an ASCII word byte ([`WORD`]).
+#[inline(always)]
+pub(crate) fn word_mask(block: &Block) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        sse2::masks(block, |v| [sse2::word(v)])[0]
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        scalar_mask(block, |c| WORD[c as usize])
+    }
+}
+
+/// Bit `k` set when `block[k]` is an [`is_space`] byte.
+#[inline(always)]
+pub(crate) fn space_mask(block: &Block) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        sse2::masks(block, |v| [sse2::space(v)])[0]
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        scalar_mask(block, is_space)
+    }
+}
+
+/// The three masks sentence counting needs, in one pass over the block.
+#[inline(always)]
+pub(crate) fn sentence_masks(block: &Block) -> SentenceMasks {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let [space, newline, punct] = sse2::masks(block, |v| {
+            let nl = sse2::eq(v, b'\n');
+            [sse2::space_with_newline(v, nl), nl, sse2::punct(v)]
+        });
+        SentenceMasks {
+            space,
+            newline,
+            punct,
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        SentenceMasks {
+            space: scalar_mask(block, is_space),
+            newline: scalar_mask(block, |c| c == b'\n'),
+            punct: scalar_mask(block, |c| matches!(c, b'.' | b'!' | b'?')),
+        }
+    }
+}
+
+/// Reference and fallback: one bit per byte from a predicate.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn scalar_mask(block: &Block, f: impl Fn(u8) -> bool) -> u64 {
+    block
+        .iter()
+        .enumerate()
+        .fold(0u64, |m, (k, &c)| m | u64::from(f(c)) << k)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    //! SSE2 byte comparisons; every function here only uses SSE2, which every x86_64 CPU has.
+    use std::arch::x86_64::*;
+
+    /// Applies `f` to the four 16-byte lanes of `block` and gathers each of its `N` byte
+    /// masks (0xFF / 0x00 per byte) into one bit per byte.
+    #[inline(always)]
+    pub(super) fn masks<const N: usize>(
+        block: &super::Block,
+        f: impl Fn(__m128i) -> [__m128i; N],
+    ) -> [u64; N] {
+        let mut out = [0u64; N];
+        for lane in 0..4 {
+            // SAFETY: SSE2 is in the x86_64 baseline; the unaligned load reads 16 bytes at
+            // offset 16 * lane < 64 of the 64-byte block.
+            let v = unsafe { _mm_loadu_si128(block.as_ptr().add(16 * lane).cast()) };
+            for (o, m) in out.iter_mut().zip(f(v)) {
+                // SAFETY: SSE2 (baseline).
+                let bits = unsafe { _mm_movemask_epi8(m) } as u16;
+                *o |= u64::from(bits) << (16 * lane);
+            }
+        }
+        out
+    }
+
+    #[inline(always)]
+    pub(super) fn eq(v: __m128i, b: u8) -> __m128i {
+        // SAFETY: SSE2 (baseline).
+        unsafe { _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8)) }
+    }
+
+    #[inline(always)]
+    fn or(a: __m128i, b: __m128i) -> __m128i {
+        // SAFETY: SSE2 (baseline).
+        unsafe { _mm_or_si128(a, b) }
+    }
+
+    /// Bytes in `lo..lo + len` (unsigned), with the signed-compare trick: shift the range to
+    /// start at -128.
+    #[inline(always)]
+    fn in_range(v: __m128i, lo: u8, len: u8) -> __m128i {
+        // SAFETY: SSE2 (baseline).
+        unsafe {
+            _mm_cmplt_epi8(
+                _mm_add_epi8(v, _mm_set1_epi8(128u8.wrapping_sub(lo) as i8)),
+                _mm_set1_epi8((-128i16 + i16::from(len)) as i8),
+            )
+        }
+    }
+
+    /// `[A-Za-z0-9_]`.
+    #[inline(always)]
+    pub(super) fn word(v: __m128i) -> __m128i {
+        // SAFETY: SSE2 (baseline).
+        let lower = unsafe { _mm_or_si128(v, _mm_set1_epi8(0x20)) };
+        or(
+            or(in_range(lower, b'a', 26), in_range(v, b'0', 10)),
+            eq(v, b'_'),
+        )
+    }
+
+    /// Space, tab, CR, LF.
+    #[inline(always)]
+    pub(super) fn space(v: __m128i) -> __m128i {
+        space_with_newline(v, eq(v, b'\n'))
+    }
+
+    /// [`space`] reusing an already computed LF comparison.
+    #[inline(always)]
+    pub(super) fn space_with_newline(v: __m128i, nl: __m128i) -> __m128i {
+        or(or(eq(v, b' '), eq(v, b'\t')), or(eq(v, b'\r'), nl))
+    }
+
+    /// `.`, `!`, `?`.
+    #[inline(always)]
+    pub(super) fn punct(v: __m128i) -> __m128i {
+        or(or(eq(v, b'.'), eq(v, b'!')), eq(v, b'?'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every byte value at every position of a block.
+    fn blocks() -> impl Iterator<Item = Block> {
+        (0..256).step_by(64).flat_map(|start| {
+            (0..64).map(move |rot| {
+                let mut b = [0u8; 64];
+                for (k, x) in b.iter_mut().enumerate() {
+                    *x = (start + (k + rot) % 64) as u8;
+                }
+                b
+            })
+        })
+    }
+
+    #[test]
+    fn masks_equal_scalar_definitions() {
+        for b in blocks() {
+            assert_eq!(word_mask(&b), scalar_mask(&b, |c| WORD[c as usize]));
+            assert_eq!(space_mask(&b), scalar_mask(&b, is_space));
+            let m = sentence_masks(&b);
+            assert_eq!(m.space, scalar_mask(&b, is_space));
+            assert_eq!(m.newline, scalar_mask(&b, |c| c == b'\n'));
+            assert_eq!(m.punct, scalar_mask(&b, |c| b".!?".contains(&c)));
+        }
+    }
+
+    #[test]
+    fn block_at_pads_past_the_end() {
+        let text = b"abc";
+        let b = block_at(text, 0, b' ');
+        assert_eq!(&b[..4], b"abc ");
+        assert!(matches!(
+            block_at(&[7u8; 70], 0, 0),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let tail = block_at(&[7u8; 70], 64, 0);
+        assert_eq!(&tail[..7], &[7, 7, 7, 7, 7, 7, 0]);
+        assert_eq!(block_at(text, 64, b'x')[0], b'x');
+    }
+}
