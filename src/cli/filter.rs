@@ -917,8 +917,11 @@ fn print_summary(s: &FilterSummary) {
     let t = &s.run.totals;
     let f = &s.filter.totals;
     let head = format!(
-        "tropescan filter: {} documents in {} shards in {:.2}s, {} flagged",
-        f.documents, t.shards, s.run.seconds, t.counts.flagged
+        "tropescan filter: {} in {} in {:.2}s, {} flagged",
+        super::plural(f.documents, "document", "documents"),
+        super::plural(t.shards, "shard", "shards"),
+        s.run.seconds,
+        t.counts.flagged
     );
     let detail = match s.filter.mode {
         Mode::Remove => format!(

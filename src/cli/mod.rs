@@ -58,3 +58,8 @@ pub fn run() -> ExitCode {
         }
     }
 }
+
+/// `1 shard`, `2 shards`: counts in messages.
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -251,10 +251,10 @@ pub(crate) fn run(args: ReportArgs) -> Result<Exit> {
 
     if !args.quiet {
         eprintln!(
-            "tropescan: report of {} documents in {} shards from {} runs: {} flagged ({}); written to {}",
-            report.documents,
-            report.shards.len(),
-            runs.len(),
+            "tropescan: report of {} in {} from {}: {} flagged ({}); written to {}",
+            super::plural(report.documents, "document", "documents"),
+            super::plural(report.shards.len() as u64, "shard", "shards"),
+            super::plural(runs.len() as u64, "run", "runs"),
             report.flagged.documents.count,
             crate::report::interval_text(&report.flagged.documents),
             out.display()

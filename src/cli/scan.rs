@@ -333,14 +333,14 @@ fn print_summary(s: &Summary) {
         0.0
     };
     eprintln!(
-        "tropescan: {} documents in {} shards ({:.1} MB of text) in {:.2}s: {} flagged ({pct:.2}%), {} skipped, {} broken, {} errors",
-        t.counts.documents,
-        t.shards,
+        "tropescan: {} in {} ({:.1} MB of text) in {:.2}s: {} flagged ({pct:.2}%), {} skipped, {} broken, {}",
+        super::plural(t.counts.documents, "document", "documents"),
+        super::plural(t.shards, "shard", "shards"),
         t.counts.text_bytes as f64 / 1e6,
         s.seconds,
         t.counts.flagged,
         t.skipped,
         t.broken,
-        t.errors,
+        super::plural(t.errors, "error", "errors"),
     );
 }
