@@ -4,9 +4,8 @@
 //! shards into batches and queue them; the other threads, and readers that may not read ahead
 //! any further, run the per-batch work (parse + score) on queued batches, oldest first; the
 //! calling thread receives every result in input order (shard by shard, batch by batch)
-//! through a callback. Because the
-//! per-batch work is a pure function of the batch and results are re-ordered before delivery,
-//! the output is byte-identical whatever the thread count.
+//! through a callback. Because the per-batch work is a pure function of the batch and results
+//! are re-ordered before delivery, the output is byte-identical whatever the thread count.
 //!
 //! Memory is bounded: each reader may have at most [`BATCHES_IN_FLIGHT_PER_READER`] batches
 //! read but not yet delivered, so a slow shard ahead never lets a fast one behind it pile up.
@@ -85,17 +84,21 @@ where
     let stop = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<Message<R>>();
     let work = &work;
+    // Every thread runs queued jobs the same way: work, then send the result to the deliverer.
+    let job_runner = |tx: mpsc::Sender<Message<R>>| {
+        move |job: Job| {
+            let result = work(job.index, &job.batch);
+            let _ = tx.send(Message::Batch(job.index, job.batch.seq(), result, job.slot));
+        }
+    };
     let mut outcome = Ok(());
     std::thread::scope(|scope| {
         for slot in 0..readers {
             let tx = tx.clone();
+            let run_job = job_runner(tx.clone());
             let (queue, next_shard, stop, progress) =
                 (&queue, &next_shard, &stop, progress.clone());
             scope.spawn(move || {
-                let run_job = |job: Job| {
-                    let result = work(job.index, &job.batch);
-                    let _ = tx.send(Message::Batch(job.index, job.batch.seq(), result, job.slot));
-                };
                 loop {
                     let index = next_shard.fetch_add(1, Ordering::SeqCst);
                     if index >= shards.len() || stop.load(Ordering::Relaxed) {
@@ -129,14 +132,7 @@ where
                         if stop.load(Ordering::Relaxed) {
                             break;
                         }
-                        let mut job = Some(Job { index, batch, slot });
-                        // Queue the batch once this reader may have another in flight; until
-                        // then, do queued work instead of waiting.
-                        while let Some(j) = job.take() {
-                            if let Err(j) = queue.push_or_help(j, &run_job) {
-                                job = Some(j);
-                            }
-                        }
+                        queue.push_helping(Job { index, batch, slot }, &run_job);
                         batches += 1;
                     }
                     let _ = tx.send(Message::End(
@@ -154,12 +150,11 @@ where
             });
         }
         for _ in readers..threads {
-            let tx = tx.clone();
+            let run_job = job_runner(tx.clone());
             let queue = &queue;
             scope.spawn(move || {
                 while let Some(job) = queue.pop() {
-                    let result = work(job.index, &job.batch);
-                    let _ = tx.send(Message::Batch(job.index, job.batch.seq(), result, job.slot));
+                    run_job(job);
                 }
             });
         }
@@ -373,24 +368,24 @@ impl JobQueue {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues `job` if its reader's budget allows and returns `Ok`. Otherwise runs one queued
-    /// job (or waits for a change when there is none) and hands `job` back to try again.
-    fn push_or_help(&self, job: Job, run: &dyn Fn(Job)) -> Result<(), Job> {
+    /// Queues `job` as soon as its reader's budget allows; until then runs queued jobs, or
+    /// waits for a change when there are none.
+    fn push_helping(&self, job: Job, run: &dyn Fn(Job)) {
         let mut state = self.lock();
-        if state.budget[job.slot] > 0 {
-            state.budget[job.slot] -= 1;
-            state.jobs.push_back(job);
-            drop(state);
-            self.changed.notify_one();
-            return Ok(());
+        while state.budget[job.slot] == 0 {
+            state = match state.jobs.pop_front() {
+                Some(other) => {
+                    drop(state);
+                    run(other);
+                    self.lock()
+                }
+                None => self.changed.wait(state).unwrap_or_else(|e| e.into_inner()),
+            };
         }
-        if let Some(other) = state.jobs.pop_front() {
-            drop(state);
-            run(other);
-        } else {
-            drop(self.changed.wait(state).unwrap_or_else(|e| e.into_inner()));
-        }
-        Err(job)
+        state.budget[job.slot] -= 1;
+        state.jobs.push_back(job);
+        drop(state);
+        self.changed.notify_one();
     }
 
     /// The oldest queued job; waits while readers may still queue more. `None` once every

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::batch::{BatchKind, Framer, Stream};
-use super::source::{BufferPool, Chunk, PooledBuf, SharedBytes};
+use super::source::{BufferPool, Chunk, SharedBytes};
 use super::{Document, ErrorKind, FieldPath, InputError, Position, ReadOptions, ShardStats};
 
 /// How much one read asks for: the size of the decoder's buffer (`batch.rs`), so reads bypass it.
@@ -141,9 +141,9 @@ impl LineFramer {
             unreachable!()
         };
         // A full batch is at most a batch, minus one byte, plus one read.
+        let mut pooled = self.pool.take(self.batch_bytes + READ_CHUNK);
         // `buf[..filled]` is the batch so far; `buf` may be longer (a reused buffer's old
         // bytes), so reads land in initialised memory without zeroing it first.
-        let mut pooled = self.pool.take(self.batch_bytes + READ_CHUNK);
         let mut buf = std::mem::take(&mut pooled.data);
         let mut filled = carry.len();
         if buf.len() < filled {
@@ -263,7 +263,9 @@ impl LineFramer {
             return if buf.is_empty() {
                 None
             } else {
-                Some(self.emit(Chunk::Owned(PooledBuf::unpooled(buf)), stats))
+                pooled.len = buf.len();
+                pooled.data = buf;
+                Some(self.emit(Chunk::Owned(pooled), stats))
             };
         }
         self.done = eof;

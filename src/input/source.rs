@@ -70,11 +70,15 @@ impl BufferPool {
         PooledBuf {
             data,
             len: 0,
-            home: Some(self.clone()),
+            home: self.clone(),
         }
     }
 
     fn give_back(&self, data: Vec<u8>) {
+        if data.capacity() == 0 {
+            // The empty shell of a buffer whose bytes were moved out: nothing to reuse.
+            return;
+        }
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < self.limit {
             idle.push(data);
@@ -87,19 +91,10 @@ impl BufferPool {
 pub(crate) struct PooledBuf {
     pub(crate) data: Vec<u8>,
     pub(crate) len: usize,
-    home: Option<BufferPool>,
+    home: BufferPool,
 }
 
 impl PooledBuf {
-    /// A buffer that belongs to no pool (dropped as usual).
-    pub(crate) fn unpooled(data: Vec<u8>) -> PooledBuf {
-        PooledBuf {
-            len: data.len(),
-            data,
-            home: None,
-        }
-    }
-
     /// The buffer's data.
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.data[..self.len]
@@ -108,9 +103,7 @@ impl PooledBuf {
 
 impl Drop for PooledBuf {
     fn drop(&mut self) {
-        if let Some(home) = self.home.take() {
-            home.give_back(std::mem::take(&mut self.data));
-        }
+        self.home.give_back(std::mem::take(&mut self.data));
     }
 }
 
