@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::batch::{BatchKind, Framer, Stream};
+use super::json_skim;
 use super::source::{BufferPool, Chunk, SharedBytes};
 use super::{Document, ErrorKind, FieldPath, InputError, Position, ReadOptions, ShardStats};
 
@@ -366,13 +367,75 @@ impl JsonPlan {
     }
 }
 
+impl JsonPlan {
+    /// A line's value table, indexed like the paths, all empty.
+    pub(super) fn empty_values<'de>(&self) -> Vec<Option<Captured<'de>>> {
+        (0..self.paths.len()).map(|_| None).collect()
+    }
+
+    /// A bit per path (the plan has at most a dozen: `JsonPlan::new`).
+    pub(super) fn all_live(&self) -> u64 {
+        if self.paths.len() >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.paths.len()) - 1
+        }
+    }
+
+    /// Of the `live` paths at `depth`, those that continue through `key` and those that end
+    /// there (bit sets by path index).
+    #[inline]
+    pub(super) fn match_key(&self, depth: usize, live: u64, key: &str) -> (u64, u64) {
+        let lengths = self.key_lengths.get(depth).copied().unwrap_or(0);
+        let (mut matching, mut leaves) = (0u64, 0u64);
+        // Most keys of a line match no path: reject them by length before comparing.
+        let mut rest = if lengths & length_bit(key.len()) != 0 {
+            live
+        } else {
+            0
+        };
+        while rest != 0 {
+            let i = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            let parts = &self.paths[i].0;
+            if parts.get(depth).is_some_and(|p| p == key) {
+                matching |= 1 << i;
+                if parts.len() == depth + 1 {
+                    leaves |= 1 << i;
+                }
+            }
+        }
+        (matching, leaves)
+    }
+}
+
+/// Stores a wanted value into the first empty slot of each path in `leaves`: an earlier value
+/// for a path wins. Moved into the first slot that wants it; copied only when two paths name
+/// the same field (texts are large).
+pub(super) fn store<'de>(values: &mut [Option<Captured<'de>>], leaves: u64, v: Captured<'de>) {
+    let mut v = Some(v);
+    let mut rest = leaves;
+    while rest != 0 {
+        let i = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        if values[i].is_some() {
+            continue;
+        }
+        let more = rest != 0;
+        values[i] = match (&v, more) {
+            (Some(c), true) => Some(c.duplicate()),
+            _ => v.take(),
+        };
+    }
+}
+
 fn length_bit(len: usize) -> u64 {
     1 << len.min(63)
 }
 
 /// A value taken from a line.
-#[derive(Debug)]
-enum Captured<'de> {
+#[derive(Debug, PartialEq)]
+pub(super) enum Captured<'de> {
     Str(Cow<'de, str>),
     Number(String),
     Other(&'static str),
@@ -427,23 +490,35 @@ pub(crate) fn extract<'de>(
     line: &'de [u8],
     plan: &JsonPlan,
 ) -> Result<Extracted<'de>, serde_json::Error> {
-    let mut values: Vec<Option<Captured<'de>>> = (0..plan.paths.len()).map(|_| None).collect();
-    // The plan has at most a dozen paths (JsonPlan::new): a bit per path.
-    let live: u64 = if plan.paths.len() >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << plan.paths.len()) - 1
-    };
-    // One vectorised UTF-8 check of the whole line lets serde_json skip its own per-string
-    // validation (10% of reading); invalid lines take the checking path for its error.
-    match simdutf8::basic::from_utf8(line) {
-        Ok(text) => extract_from(
+    // One vectorised UTF-8 check of the whole line lets both paths skip per-string
+    // validation (10% of reading); invalid lines take serde's checking path for its error.
+    let text = simdutf8::basic::from_utf8(line).ok();
+    if let Some(text) = text {
+        let mut values = plan.empty_values();
+        if json_skim::skim(text, plan, plan.all_live(), &mut values).is_some() {
+            return Ok(Extracted { values });
+        }
+    }
+    extract_with_serde(line, text, plan)
+}
+
+/// The serde_json path of [`extract`]: lines the skim declines, and every error message.
+/// `text` is `line` when it is valid UTF-8.
+fn extract_with_serde<'de>(
+    line: &'de [u8],
+    text: Option<&'de str>,
+    plan: &JsonPlan,
+) -> Result<Extracted<'de>, serde_json::Error> {
+    let mut values = plan.empty_values();
+    let live = plan.all_live();
+    match text {
+        Some(text) => extract_from(
             serde_json::Deserializer::from_str(text),
             plan,
             live,
             &mut values,
         )?,
-        Err(_) => extract_from(
+        None => extract_from(
             serde_json::Deserializer::from_slice(line),
             plan,
             live,
@@ -491,45 +566,12 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_, 'de> {
         f.write_str("a JSON object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let lengths = self.plan.key_lengths.get(self.depth).copied().unwrap_or(0);
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            // Which live paths continue through this key, and which of them end here.
-            let (mut matching, mut leaves) = (0u64, 0u64);
-            let mut rest = if lengths & length_bit(key.len()) != 0 {
-                self.live
-            } else {
-                0
-            };
-            while rest != 0 {
-                let i = rest.trailing_zeros() as usize;
-                rest &= rest - 1;
-                let parts = &self.plan.paths[i].0;
-                if parts.get(self.depth).is_some_and(|p| *p == key) {
-                    matching |= 1 << i;
-                    if parts.len() == self.depth + 1 {
-                        leaves |= 1 << i;
-                    }
-                }
-            }
+            let (matching, leaves) = self.plan.match_key(self.depth, self.live, &key);
             if matching == 0 {
                 map.next_value::<IgnoredAny>()?;
             } else if leaves != 0 {
-                let mut v = Some(map.next_value_seed(LeafSeed)?);
-                let mut rest = leaves;
-                while rest != 0 {
-                    let i = rest.trailing_zeros() as usize;
-                    rest &= rest - 1;
-                    if self.values[i].is_some() {
-                        continue;
-                    }
-                    // Move the value into the first slot that wants it; copy only when two
-                    // paths name the same field (texts are large).
-                    let more = rest != 0;
-                    self.values[i] = match (&v, more) {
-                        (Some(c), true) => Some(c.duplicate()),
-                        _ => v.take(),
-                    };
-                }
+                store(self.values, leaves, map.next_value_seed(LeafSeed)?);
             } else {
                 map.next_value_seed(ObjectSeed {
                     plan: self.plan,
@@ -833,5 +875,191 @@ mod tests {
         assert!(extract(b"[1,2]", &p).is_err());
         assert!(extract(b"\"text\"", &p).is_err());
         assert!(extract(br#"{"text":"a"} x"#, &p).is_err());
+    }
+
+    /// Where the skim takes a line, serde_json takes the same values from it; where serde_json
+    /// rejects a line, the skim declines it. Returns whether the skim took the line.
+    fn skim_agrees(line: &[u8]) -> bool {
+        let p = plan();
+        let text = std::str::from_utf8(line).ok();
+        let serde = extract_with_serde(line, text, &p);
+        let Some(text) = text else {
+            return false;
+        };
+        let mut values = p.empty_values();
+        match (json_skim::skim(text, &p, p.all_live(), &mut values), serde) {
+            (Some(()), Ok(x)) => {
+                assert_eq!(values, x.values, "{text}");
+                true
+            }
+            (Some(()), Err(e)) => panic!("the skim took a line serde_json rejects ({e}): {text}"),
+            (None, _) => false,
+        }
+    }
+
+    /// JSON text with every non-ASCII character written as `\u` escapes (surrogate pairs
+    /// beyond the BMP), as Python's `json.dumps` writes it by default.
+    fn ascii_escaped(json: &str) -> String {
+        let mut out = String::new();
+        for c in json.chars() {
+            if c.is_ascii() {
+                out.push(c);
+            } else {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn skim_agrees_with_serde_on_hand_written_lines() {
+        let taken = [
+            r#"{"id":"a1","metadata":{"url":"http://x","cc_segment":"CC-1"},"text":"hi","n":[1,{"a":2}]}"#,
+            r#"{"text":"a\nb\u2028c \ud83d\ude00","id":19995,"url":null}"#,
+            r#"{"metadata":{"warc_date":"2001-01-01"},"created":"2020-03-29","text":""}"#,
+            r#"{"text":"first","text":"second","id":{"nested":[true,false,null]}}"#,
+            r#"{"metadata":"not an object","text":"x","url":["u"]}"#,
+            r#" { "text" : "spaced" , "n" : -1.5e-3 } "#,
+        ];
+        for line in taken {
+            assert!(skim_agrees(line.as_bytes()), "declined: {line}");
+        }
+        for line in [
+            r#"{"text":"lone \udc00"}"#,
+            r#"{"metadata":{"url":1e400},"text":"x"}"#,
+            "{\"text\":\"tab\tinside\"}",
+            r#"{"text":"x"}{"text":"y"}"#,
+            r#"{"text":"x","#,
+            r#"{"id":007,"text":"x"}"#,
+        ] {
+            assert!(!skim_agrees(line.as_bytes()), "taken: {line}");
+        }
+    }
+
+    #[test]
+    fn skim_agrees_with_serde_on_real_jsonl() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        if !root.is_dir() {
+            eprintln!(
+                "\n!!! SKIPPED skim_agrees_with_serde_on_real_jsonl: no {} !!!\n",
+                root.display()
+            );
+            return;
+        }
+        let mut files = Vec::new();
+        for dir in ["shards", "plots", "web", "crawl"] {
+            if let Ok(rd) = std::fs::read_dir(root.join(dir)) {
+                files.extend(rd.flatten().map(|e| e.path()).filter(|p| {
+                    let name = p.to_string_lossy();
+                    name.ends_with(".jsonl")
+                        || name.ends_with(".jsonl.zst")
+                        || name.ends_with(".jsonl.gz")
+                }));
+            }
+        }
+        files.sort();
+        assert!(!files.is_empty(), "no JSONL files under {}", root.display());
+        let (mut lines, mut taken) = (0usize, 0usize);
+        for f in &files {
+            let raw = std::fs::read(f).unwrap();
+            let mut data = Vec::new();
+            crate::input::codec::decoder(crate::input::Compression::detect(&raw), &raw[..])
+                .unwrap()
+                .read_to_end(&mut data)
+                .unwrap();
+            // A few MB per file keeps the test quick.
+            for line in data.split(|&b| b == b'\n').take(20_000) {
+                if line.is_empty() {
+                    continue;
+                }
+                lines += 1;
+                taken += usize::from(skim_agrees(line));
+                // Python-style ASCII escaping of the same line: surrogate pairs everywhere.
+                if lines % 7 == 0 {
+                    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) {
+                        let escaped = ascii_escaped(&v.to_string());
+                        taken += usize::from(skim_agrees(escaped.as_bytes()));
+                        lines += 1;
+                    }
+                }
+            }
+        }
+        eprintln!(
+            "skim took {taken} of {lines} real lines from {} files",
+            files.len()
+        );
+        // The fast path must carry real crawl JSONL, not just be correct when it declines.
+        assert!(
+            taken * 100 >= lines * 95,
+            "skim took only {taken} of {lines} lines"
+        );
+    }
+
+    mod skim_props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn json_value() -> impl Strategy<Value = serde_json::Value> {
+            let key = prop_oneof![
+                Just("text".to_string()),
+                Just("id".to_string()),
+                Just("url".to_string()),
+                Just("metadata".to_string()),
+                Just("date".to_string()),
+                "[a-z]{1,6}",
+            ];
+            let leaf = prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::Bool),
+                any::<i64>().prop_map(serde_json::Value::from),
+                any::<f64>().prop_map(serde_json::Value::from),
+                "\\PC{0,12}".prop_map(serde_json::Value::String),
+                "[a-z \"\\\\\n\t\u{1F600}é]{0,12}".prop_map(serde_json::Value::String),
+            ];
+            leaf.prop_recursive(4, 32, 5, move |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                    prop::collection::vec((key.clone(), inner), 0..5)
+                        .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// A JSON object line, optionally ASCII-escaped, with a few bytes overwritten by
+        /// JSON-significant ones.
+        fn line() -> impl Strategy<Value = Vec<u8>> {
+            let edits = prop::collection::vec(
+                (
+                    any::<prop::sample::Index>(),
+                    prop::sample::select(&b"\"\\{}[],: 0-e.u8dD\ta/"[..]),
+                ),
+                0..3,
+            );
+            (
+                prop::collection::vec(("[a-z]{1,5}|text|id|url|metadata", json_value()), 1..6),
+                any::<bool>(),
+                edits,
+            )
+                .prop_map(|(kv, escape, edits)| {
+                    let obj = serde_json::Value::Object(kv.into_iter().collect()).to_string();
+                    let mut b = if escape { ascii_escaped(&obj) } else { obj }.into_bytes();
+                    for (at, c) in edits {
+                        let i = at.index(b.len());
+                        b[i] = c;
+                    }
+                    b
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4000))]
+            #[test]
+            fn skim_never_disagrees_with_serde(line in line()) {
+                skim_agrees(&line);
+            }
+        }
     }
 }

@@ -25,6 +25,7 @@ mod csv;
 pub mod discover;
 mod error;
 pub mod html;
+mod json_skim;
 mod jsonl;
 mod parquet;
 mod source;

@@ -1,6 +1,7 @@
 //! Byte classes of text, 64 bytes at a time: bit `k` of a mask describes byte `k` of a block.
 //! The scorer's per-byte passes (the matcher's token prefilter, the word and sentence counts
-//! of `features::positions`) work on these masks instead of branching on every byte.
+//! of `features::positions`) and the JSONL skim's string scan (`input/json_skim.rs`) work on
+//! these masks instead of branching on every byte.
 //!
 //! SSE2 (part of the x86_64 baseline, so no runtime detection) with a scalar fallback
 //! elsewhere; both give the same bits (tested below).
@@ -79,6 +80,39 @@ pub(crate) fn space_mask(block: &Block) -> u64 {
     }
 }
 
+/// Bit `k` set when `block[k]` ends a run of JSON string content: `"` or `\\`.
+#[inline(always)]
+pub(crate) fn quote_or_backslash_mask(block: &Block) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        sse2::masks(block, |v| [sse2::or(sse2::eq(v, b'"'), sse2::eq(v, b'\\'))])[0]
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        scalar_mask(block, |c| c == b'"' || c == b'\\')
+    }
+}
+
+/// [`quote_or_backslash_mask`] of 16 bytes: a cheaper first look for short strings.
+#[inline(always)]
+pub(crate) fn quote_or_backslash_mask16(bytes: &[u8; 16]) -> u16 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is in the x86_64 baseline; the unaligned load reads the 16 bytes.
+        unsafe {
+            let v = _mm_loadu_si128(bytes.as_ptr().cast());
+            _mm_movemask_epi8(sse2::or(sse2::eq(v, b'"'), sse2::eq(v, b'\\'))) as u16
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        bytes.iter().enumerate().fold(0u16, |m, (k, &c)| {
+            m | u16::from(c == b'"' || c == b'\\') << k
+        })
+    }
+}
+
 /// The three masks sentence counting needs, in one pass over the block.
 #[inline(always)]
 pub(crate) fn sentence_masks(block: &Block) -> SentenceMasks {
@@ -147,7 +181,7 @@ mod sse2 {
     }
 
     #[inline(always)]
-    fn or(a: __m128i, b: __m128i) -> __m128i {
+    pub(super) fn or(a: __m128i, b: __m128i) -> __m128i {
         // SAFETY: SSE2 (baseline).
         unsafe { _mm_or_si128(a, b) }
     }
@@ -221,6 +255,10 @@ mod tests {
             assert_eq!(m.space, scalar_mask(&b, is_space));
             assert_eq!(m.newline, scalar_mask(&b, |c| c == b'\n'));
             assert_eq!(m.punct, scalar_mask(&b, |c| b".!?".contains(&c)));
+            let quotes = scalar_mask(&b, |c| c == b'"' || c == b'\\');
+            assert_eq!(quote_or_backslash_mask(&b), quotes);
+            let first: &[u8; 16] = b[..16].try_into().unwrap();
+            assert_eq!(u64::from(quote_or_backslash_mask16(first)), quotes & 0xFFFF);
         }
     }
 

@@ -5,7 +5,7 @@
 
 pub mod agent;
 mod anchor_tokens;
-mod bytemask;
+pub(crate) mod bytemask;
 pub mod explain;
 pub mod features;
 pub mod matcher;
