@@ -315,6 +315,8 @@ pub(crate) struct JsonPlan {
     /// Per depth, a bit for each key length (capped at 63) that some path has there: most keys
     /// of a line match no path, and this rejects them without comparing strings.
     key_lengths: Vec<u64>,
+    /// Per [`Slot`], a bit for each of its paths (in priority order: by index).
+    slot_paths: [u64; 5],
     text_name: String,
 }
 
@@ -359,9 +361,14 @@ impl JsonPlan {
                 key_lengths[d] |= length_bit(part.len());
             }
         }
+        let mut slot_paths = [0u64; 5];
+        for (i, (_, slot)) in paths.iter().enumerate() {
+            slot_paths[*slot as usize] |= 1 << i;
+        }
         JsonPlan {
             paths,
             key_lengths,
+            slot_paths,
             text_name: opts.text_field.as_str().to_string(),
         }
     }
@@ -468,11 +475,15 @@ impl<'de> Extracted<'de> {
 
     /// Takes the first value captured for `slot` out (texts are large: never copied).
     fn take(&mut self, plan: &JsonPlan, slot: Slot) -> Option<Captured<'de>> {
-        plan.paths
-            .iter()
-            .zip(self.values.iter_mut())
-            .filter(|((_, s), v)| *s == slot && v.is_some())
-            .find_map(|(_, v)| v.take())
+        let mut rest = plan.slot_paths[slot as usize];
+        while rest != 0 {
+            let i = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            if let Some(v) = self.values[i].take() {
+                return Some(v);
+            }
+        }
+        None
     }
 
     /// Takes the first value captured for `slot` as a string (numbers are formatted).
