@@ -14,7 +14,7 @@ use super::drive::{self, Halt, Parsed, ShardSink};
 use super::Exit;
 use crate::input::{Batch, Compression, Format, ReadOptions, ShardStats};
 use crate::output::record::{write_attribute_line, DocumentLineOptions, DocumentLines};
-use crate::output::summary::{count_words, LexiconInfo, Summary};
+use crate::output::summary::{count_words, BatchCounts, LexiconInfo, Summary};
 use crate::output::{AtomicFile, DocCounts, DocumentRecord};
 use crate::scan::Scanner;
 
@@ -249,12 +249,13 @@ fn score_batch(
         documents: sized(!to_stdout),
         counts: DocCounts::default(),
     };
+    let mut counts = BatchCounts::default();
     let lines = DocumentLines::new(source, line_opts);
     let stats = batch.parse(read_opts, &mut |doc| {
         let verdict = scanner.score(&doc.text);
         // Counted once for the summary and the document record.
         let words = count_words(&doc.text);
-        out.counts.add(&doc.text, words, &verdict);
+        counts.add(&doc.text, words, &verdict);
         if to_stdout {
             if !flagged_only || verdict.flagged {
                 lines.write(&mut out.stdout, doc, &verdict);
@@ -266,6 +267,7 @@ fn score_batch(
             record.write_line(&mut out.documents);
         }
     });
+    out.counts = counts.finish();
     Parsed {
         stats,
         payload: out,

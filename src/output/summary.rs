@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::input::{InputError, ShardStats};
-use crate::scan::Verdict;
+use crate::scan::{Label, Verdict};
 
 /// Counts words: maximal runs of bytes above 0x20 (space and ASCII control characters,
 /// which include all ASCII whitespace, separate words; UTF-8 multi-byte characters are word
@@ -104,23 +104,6 @@ pub struct DocCounts {
 }
 
 impl DocCounts {
-    /// Counts one scored document; `words` is [`count_words`] of its text (counted once by the
-    /// caller, which needs it for the document record too).
-    pub fn add(&mut self, text: &str, words: u64, verdict: &Verdict) {
-        self.add_document(
-            words,
-            text.len() as u64,
-            verdict.label.name(),
-            verdict.flagged,
-        );
-        for (cat, &n) in &verdict.hits {
-            if n > 0 {
-                bump(&mut self.category_hits, cat, u64::from(n));
-                bump(&mut self.category_documents, cat, 1);
-            }
-        }
-    }
-
     /// Counts one document from its word and byte counts, label and flag (no category hits).
     pub fn add_document(&mut self, words: u64, text_bytes: u64, label: &str, flagged: bool) {
         self.documents += 1;
@@ -151,6 +134,68 @@ impl DocCounts {
                 bump(dst, k, v);
             }
         }
+    }
+}
+
+/// [`DocCounts`] of one batch while its documents are scored: labels in an array, categories
+/// in a short list, turned into the maps once per batch by [`BatchCounts::finish`]. Per
+/// document, two label and two category map lookups (a string comparison at every tree
+/// level) were ~750 instructions (callgrind, docs/PERFORMANCE.md "Session 4").
+#[derive(Debug, Default)]
+pub struct BatchCounts {
+    /// Everything but the per-label and per-category maps.
+    totals: DocCounts,
+    /// Documents and words per label, indexed like [`Label::ALL`].
+    labels: [(u64, u64); Label::ALL.len()],
+    /// Category, hits, documents with hits; in the order first seen (a lexicon has a dozen).
+    categories: Vec<(String, u64, u64)>,
+}
+
+impl BatchCounts {
+    /// Counts one scored document; `words` is [`count_words`] of its text (counted once by the
+    /// caller, which needs it for the document record too).
+    pub fn add(&mut self, text: &str, words: u64, verdict: &Verdict) {
+        let t = &mut self.totals;
+        t.documents += 1;
+        t.text_bytes += text.len() as u64;
+        t.words += words;
+        if verdict.flagged {
+            t.flagged += 1;
+            t.flagged_words += words;
+        }
+        if let Some(i) = Label::ALL.iter().position(|&l| l == verdict.label) {
+            self.labels[i].0 += 1;
+            self.labels[i].1 += words;
+        }
+        for (cat, &n) in &verdict.hits {
+            if n == 0 {
+                continue;
+            }
+            match self.categories.iter_mut().find(|(c, ..)| c == cat) {
+                Some((_, hits, docs)) => {
+                    *hits += u64::from(n);
+                    *docs += 1;
+                }
+                None => self.categories.push((cat.clone(), u64::from(n), 1)),
+            }
+        }
+    }
+
+    /// The counts, as [`DocCounts::add_document`] and the category maps would have them:
+    /// labels and categories only once seen.
+    pub fn finish(self) -> DocCounts {
+        let mut counts = self.totals;
+        for (label, &(docs, words)) in Label::ALL.iter().zip(&self.labels) {
+            if docs > 0 {
+                counts.labels.insert(label.name().to_string(), docs);
+                counts.label_words.insert(label.name().to_string(), words);
+            }
+        }
+        for (cat, hits, docs) in self.categories {
+            counts.category_hits.insert(cat.clone(), hits);
+            counts.category_documents.insert(cat, docs);
+        }
+        counts
     }
 }
 
@@ -358,6 +403,51 @@ mod tests {
             assert_eq!(count_words(text), naive(text), "{text:?}");
         }
         assert_eq!(count_words(&format!("{} b", "a".repeat(64))), 2);
+    }
+
+    #[test]
+    fn batch_counts_equal_counting_document_by_document() {
+        use crate::lexicon::Lexicon;
+        use crate::scan::{ScanConfig, Scanner};
+        let scanner = Scanner::new(&Lexicon::default_english(), ScanConfig::default()).unwrap();
+        let texts = [
+            "Skynet becomes self-aware and launches the missiles to exterminate humanity.",
+            "The weather is mild.",
+            "",
+            "The robot uprising: the AI turns on its makers and kills the crew.",
+            "A helpful AI assistant protects the children from the storm.",
+            "Skynet becomes self-aware and launches the missiles to exterminate humanity.",
+        ];
+        let mut batch = BatchCounts::default();
+        let mut expected = DocCounts::default();
+        for text in texts {
+            let verdict = scanner.score(text);
+            let words = count_words(text);
+            batch.add(text, words, &verdict);
+            // The definition: every document through the maps.
+            expected.add_document(
+                words,
+                text.len() as u64,
+                verdict.label.name(),
+                verdict.flagged,
+            );
+            for (cat, &n) in &verdict.hits {
+                if n > 0 {
+                    *expected.category_hits.entry(cat.clone()).or_insert(0) += u64::from(n);
+                    *expected.category_documents.entry(cat.clone()).or_insert(0) += 1;
+                }
+            }
+        }
+        let counts = batch.finish();
+        assert_eq!(counts.documents, 6);
+        assert!(counts.labels.len() >= 2, "{:?}", counts.labels);
+        assert!(
+            counts.category_hits.len() >= 2,
+            "{:?}",
+            counts.category_hits
+        );
+        assert_eq!(counts, expected);
+        assert_eq!(BatchCounts::default().finish(), DocCounts::default());
     }
 
     #[test]
