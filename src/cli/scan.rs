@@ -104,7 +104,10 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
     };
 
     let mut sink = ScanSink {
-        stdout: io::BufWriter::with_capacity(256 * 1024, io::stdout().lock()),
+        // Each batch's lines arrive as one buffer ending in a newline, which the stdout lock's
+        // line writer hands straight to the file: a BufWriter here only copied every batch
+        // once more (6 M instructions per 40 MB).
+        stdout: io::stdout().lock(),
         to_stdout,
         attribute_paths: attribute_paths.as_deref(),
         document_paths: document_paths.as_deref(),
@@ -162,7 +165,7 @@ pub(crate) fn run(args: ScanArgs) -> Result<Exit> {
 
 /// Writes scan's outputs: JSON lines on stdout, or one attribute file per shard.
 struct ScanSink<'a, W: Write> {
-    stdout: io::BufWriter<W>,
+    stdout: W,
     to_stdout: bool,
     attribute_paths: Option<&'a [PathBuf]>,
     document_paths: Option<&'a [PathBuf]>,
