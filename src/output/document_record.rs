@@ -136,34 +136,34 @@ impl DocumentRecord<'_> {
         out.extend_from_slice(b"{\"id\":");
         push_str(out, &self.id);
         for (key, value) in [
-            ("url", self.url.as_deref()),
-            ("domain", self.domain.as_deref()),
-            ("date", self.date.as_deref()),
-            ("dump", self.dump.as_deref()),
+            (&b",\"url\":"[..], self.url.as_deref()),
+            (b",\"domain\":", self.domain.as_deref()),
+            (b",\"date\":", self.date.as_deref()),
+            (b",\"dump\":", self.dump.as_deref()),
         ] {
             if let Some(value) = value {
-                push_key(out, key);
+                out.extend_from_slice(key);
                 push_str(out, value);
             }
         }
-        push_key(out, "words");
+        out.extend_from_slice(b",\"words\":");
         push_u64(out, self.words);
-        push_key(out, "chars");
+        out.extend_from_slice(b",\"chars\":");
         push_u64(out, self.chars);
-        push_key(out, "score");
+        out.extend_from_slice(b",\"score\":");
         push_f64(out, self.score);
-        push_key(out, "label");
+        out.extend_from_slice(b",\"label\":");
         push_str(out, &self.label);
-        push_key(out, "flagged");
+        out.extend_from_slice(b",\"flagged\":");
         push_bool(out, self.flagged);
-        push_key(out, "hits");
+        out.extend_from_slice(b",\"hits\":");
         push_counts(out, &self.hits);
         if !self.terms.is_empty() {
-            push_key(out, "terms");
+            out.extend_from_slice(b",\"terms\":");
             push_counts(out, &self.terms);
         }
         if let Some(snippet) = &self.snippet {
-            push_key(out, "snippet");
+            out.extend_from_slice(b",\"snippet\":");
             out.extend_from_slice(b"{\"text\":");
             push_str(out, &snippet.text);
             out.extend_from_slice(b",\"spans\":[");
@@ -181,13 +181,6 @@ impl DocumentRecord<'_> {
         }
         out.extend_from_slice(b"}\n");
     }
-}
-
-/// Appends `,"key":` (keys here need no escaping).
-fn push_key(out: &mut Vec<u8>, key: &str) {
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":");
 }
 
 /// The host of a URL, lowercased, without userinfo, port or a leading `www.`; `None` when the

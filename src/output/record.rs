@@ -170,20 +170,14 @@ impl DocumentLines {
 
 /// Appends one `--evidence` span object, fields in [`Span`]'s order.
 fn push_span(out: &mut Vec<u8>, span: &Span<'_>) {
-    for (i, (key, n)) in [
-        ("start", span.start),
-        ("end", span.end),
-        ("char_start", span.char_start),
-        ("char_end", span.char_end),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        out.extend_from_slice(if i == 0 { b"{\"" } else { b",\"" });
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\":");
-        push_u64(out, n as u64);
-    }
+    out.extend_from_slice(b"{\"start\":");
+    push_u64(out, span.start as u64);
+    out.extend_from_slice(b",\"end\":");
+    push_u64(out, span.end as u64);
+    out.extend_from_slice(b",\"char_start\":");
+    push_u64(out, span.char_start as u64);
+    out.extend_from_slice(b",\"char_end\":");
+    push_u64(out, span.char_end as u64);
     out.extend_from_slice(b",\"category\":");
     push_str(out, span.category);
     out.extend_from_slice(b",\"term\":");
