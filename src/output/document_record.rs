@@ -163,8 +163,7 @@ impl DocumentRecord<'_> {
             push_counts(out, &self.terms);
         }
         if let Some(snippet) = &self.snippet {
-            out.extend_from_slice(b",\"snippet\":");
-            out.extend_from_slice(b"{\"text\":");
+            out.extend_from_slice(b",\"snippet\":{\"text\":");
             push_str(out, &snippet.text);
             out.extend_from_slice(b",\"spans\":[");
             for (i, &(start, end)) in snippet.spans.iter().enumerate() {
