@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::json::{push_bool, push_counts, push_f64, push_str, push_u64};
 use super::record::{byte_to_char_offsets, char_len, round5};
+#[cfg(doc)]
 use super::summary::count_words;
 use crate::input::Document;
 use crate::scan::{Evidence, Verdict};
@@ -66,8 +68,9 @@ pub struct DocumentRecord<'a> {
 }
 
 impl<'a> DocumentRecord<'a> {
-    /// The record of a scored document.
-    pub fn new(doc: &'a Document<'_>, verdict: &Verdict) -> DocumentRecord<'a> {
+    /// The record of a scored document; `words` is [`count_words`] of its text (the caller
+    /// counted them already, for the summary).
+    pub fn new(doc: &'a Document<'_>, verdict: &Verdict, words: u64) -> DocumentRecord<'a> {
         let text: &str = &doc.text;
         let url = doc.url.as_deref().map(str::trim).filter(|u| !u.is_empty());
         let mut terms = BTreeMap::new();
@@ -82,7 +85,7 @@ impl<'a> DocumentRecord<'a> {
             domain: url.and_then(url_domain),
             date: non_empty(doc.date.as_deref()).map(Cow::Borrowed),
             dump: non_empty(doc.dump.as_deref()).map(|d| Cow::Borrowed(crawl_dump(d))),
-            words: count_words(text),
+            words,
             chars: char_len(text) as u64,
             score: round5(verdict.score),
             label: Cow::Borrowed(verdict.label.name()),
@@ -126,11 +129,57 @@ fn non_empty(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// Appends the record line (with its newline) of a scored document to `out`.
-pub fn write_document_record(out: &mut Vec<u8>, doc: &Document<'_>, verdict: &Verdict) {
-    // Serialising strings, numbers and maps of them into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, &DocumentRecord::new(doc, verdict));
-    out.push(b'\n');
+impl DocumentRecord<'_> {
+    /// Appends the record as one JSON line (with its newline): the bytes serde_json writes
+    /// for it, without serde (see [`super::json`]).
+    pub fn write_line(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"id\":");
+        push_str(out, &self.id);
+        for (key, value) in [
+            (&b",\"url\":"[..], self.url.as_deref()),
+            (b",\"domain\":", self.domain.as_deref()),
+            (b",\"date\":", self.date.as_deref()),
+            (b",\"dump\":", self.dump.as_deref()),
+        ] {
+            if let Some(value) = value {
+                out.extend_from_slice(key);
+                push_str(out, value);
+            }
+        }
+        out.extend_from_slice(b",\"words\":");
+        push_u64(out, self.words);
+        out.extend_from_slice(b",\"chars\":");
+        push_u64(out, self.chars);
+        out.extend_from_slice(b",\"score\":");
+        push_f64(out, self.score);
+        out.extend_from_slice(b",\"label\":");
+        push_str(out, &self.label);
+        out.extend_from_slice(b",\"flagged\":");
+        push_bool(out, self.flagged);
+        out.extend_from_slice(b",\"hits\":");
+        push_counts(out, &self.hits);
+        if !self.terms.is_empty() {
+            out.extend_from_slice(b",\"terms\":");
+            push_counts(out, &self.terms);
+        }
+        if let Some(snippet) = &self.snippet {
+            out.extend_from_slice(b",\"snippet\":{\"text\":");
+            push_str(out, &snippet.text);
+            out.extend_from_slice(b",\"spans\":[");
+            for (i, &(start, end)) in snippet.spans.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.push(b'[');
+                push_u64(out, start as u64);
+                out.push(b',');
+                push_u64(out, end as u64);
+                out.push(b']');
+            }
+            out.extend_from_slice(b"]}");
+        }
+        out.extend_from_slice(b"}\n");
+    }
 }
 
 /// The host of a URL, lowercased, without userinfo, port or a leading `www.`; `None` when the
@@ -277,6 +326,7 @@ fn snap_to_words(text: &str, from: usize, to: usize, start: usize, end: usize) -
 mod tests {
     use super::*;
     use crate::lexicon::Lexicon;
+    use crate::output::summary::count_words;
     use crate::scan::{ScanConfig, Scanner};
 
     #[test]
@@ -351,6 +401,37 @@ mod tests {
     }
 
     #[test]
+    fn hand_written_records_match_serde() {
+        use crate::input::{read_shard, ReadOptions, Shard};
+        let scanner = Scanner::new(&Lexicon::default_english(), ScanConfig::default()).unwrap();
+        let shard = Shard::from_path(std::path::Path::new("tests/data/sample.jsonl.zst"));
+        let mut snippets = 0;
+        let stats = read_shard(&shard, &ReadOptions::default(), None, |doc| {
+            // Every optional field, with text that needs escaping, on every other document.
+            let odd = doc.position.line % 2 == 1;
+            let doc = Document {
+                url: odd.then(|| "https://WWW.Ex\"ample.org/a\\b?c".into()),
+                date: odd.then(|| "2024-01-01\t".into()),
+                dump: odd.then(|| "crawl-data/CC-MAIN-2024-18/x".into()),
+                ..doc.clone()
+            };
+            let verdict = scanner.score(&doc.text);
+            let record = DocumentRecord::new(&doc, &verdict, count_words(&doc.text));
+            snippets += usize::from(record.snippet.is_some());
+            let mut line = Vec::new();
+            record.write_line(&mut line);
+            let mut by_serde = serde_json::to_vec(&record).unwrap();
+            by_serde.push(b'\n');
+            assert_eq!(
+                String::from_utf8_lossy(&line),
+                String::from_utf8_lossy(&by_serde)
+            );
+        });
+        assert_eq!(stats.documents, 20);
+        assert!(snippets > 0, "no flagged document with a snippet");
+    }
+
+    #[test]
     fn record_of_a_flagged_document() {
         let scanner = Scanner::new(&Lexicon::default_english(), ScanConfig::default()).unwrap();
         let text = "Ünïcödé — Skynet becomes self-aware and launches the missiles to exterminate humanity.";
@@ -366,7 +447,13 @@ mod tests {
         let verdict = scanner.score(text);
         assert!(verdict.flagged);
         let mut line = Vec::new();
-        write_document_record(&mut line, &doc, &verdict);
+        DocumentRecord::new(&doc, &verdict, count_words(text)).write_line(&mut line);
+        let mut by_serde = serde_json::to_vec(&DocumentRecord::new(&doc, &verdict, 12)).unwrap();
+        by_serde.push(b'\n');
+        assert_eq!(
+            String::from_utf8_lossy(&line),
+            String::from_utf8_lossy(&by_serde)
+        );
         let r: DocumentRecord = serde_json::from_slice(&line).unwrap();
         assert_eq!(r.domain.as_deref(), Some("films.example"));
         assert_eq!(r.dump.as_deref(), Some("CC-MAIN-2024-18"));
@@ -392,7 +479,7 @@ mod tests {
             ..doc.clone()
         };
         let mut line = Vec::new();
-        write_document_record(&mut line, &plain, &scanner.score("the weather"));
+        DocumentRecord::new(&plain, &scanner.score("the weather"), 2).write_line(&mut line);
         let s = String::from_utf8(line).unwrap();
         assert!(
             !s.contains("null") && !s.contains("snippet") && !s.contains("terms"),

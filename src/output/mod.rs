@@ -6,12 +6,13 @@
 
 pub mod atomic;
 pub mod document_record;
+mod json;
 pub mod paths;
 pub mod record;
 pub mod summary;
 
 pub use atomic::AtomicFile;
-pub use document_record::{write_document_record, DocumentRecord};
+pub use document_record::DocumentRecord;
 pub use paths::{safe_output_path, PathError};
-pub use record::{write_attribute_line, write_document_line, DocumentLineOptions};
+pub use record::{write_attribute_line, DocumentLineOptions, DocumentLines};
 pub use summary::{DocCounts, ShardRow, Summary};

@@ -6,38 +6,78 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::input::{InputError, ShardStats};
-use crate::scan::Verdict;
+use crate::scan::{Label, Verdict};
 
 /// Counts words: maximal runs of bytes above 0x20 (space and ASCII control characters,
 /// which include all ASCII whitespace, separate words; UTF-8 multi-byte characters are word
 /// bytes).
 ///
-/// Eight bytes at a time with bit tricks: a byte-at-a-time loop took a third of the whole scan
-/// time in a profile of `tropescan scan -j1` on 119 MB of JSONL.
+/// 64 bytes at a time: a byte-at-a-time loop took a third of the whole scan time in a profile
+/// of `tropescan scan -j1` on 119 MB of JSONL; eight bytes at a time with bit tricks still cost
+/// 2.1 instructions per byte (a popcount per eight bytes: x86_64's baseline has no `popcnt`),
+/// one mask and one popcount per 64 bytes about 0.5 (docs/PERFORMANCE.md, session 4).
 pub fn count_words(text: &str) -> u64 {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     let bytes = text.as_bytes();
     let mut words = 0u64;
-    // High bit of each byte set where that byte is a separator; starts "after a separator".
-    let mut prev_sep_top = 0x80u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        // Exact per-byte "b < 0x21": adding 0x5f to the low 7 bits sets bit 7 iff b >= 0x21;
-        // bytes with bit 7 set (UTF-8) are never separators.
-        let sep = !(((w & !HI) + 0x5f * LO) | w) & HI;
-        let prev = (sep << 8) | prev_sep_top;
-        words += u64::from((!sep & HI & prev).count_ones());
-        prev_sep_top = (sep >> 56) & 0x80;
+    // Bit 0: "the byte before this block is a separator"; the text starts after one.
+    let mut carry = 1u64;
+    let mut blocks = bytes.chunks_exact(64);
+    for block in &mut blocks {
+        let sep = separator_mask(block.try_into().unwrap_or(&[0; 64]));
+        // A word starts at a word byte whose previous byte is a separator.
+        words += u64::from((!sep & ((sep << 1) | carry)).count_ones());
+        carry = sep >> 63;
     }
-    let mut prev_sep = prev_sep_top != 0;
-    for &b in chunks.remainder() {
-        let sep = b < 0x21;
+    let mut prev_sep = carry != 0;
+    for &b in blocks.remainder() {
+        let sep = is_separator(b);
         words += u64::from(prev_sep && !sep);
         prev_sep = sep;
     }
     words
+}
+
+/// The word separators of [`count_words`]: bytes up to 0x20 (UTF-8 bytes are all above).
+fn is_separator(b: u8) -> bool {
+    b <= 0x20
+}
+
+/// Bit `k` set where byte `k` of the block is a separator.
+#[cfg(target_arch = "x86_64")]
+fn separator_mask(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::*;
+    let mut mask = 0u64;
+    for lane in 0..4 {
+        // SAFETY: SSE2 is in the x86_64 baseline; the unaligned load reads the 16 bytes at
+        // offset 16 * lane < 64 of the 64-byte block. `min(b, 0x20) == b` is `b <= 0x20`
+        // unsigned (SSE2 has no unsigned byte compare).
+        let bits = unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * lane).cast());
+            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v))
+        } as u16;
+        mask |= u64::from(bits) << (16 * lane);
+    }
+    mask
+}
+
+/// Bit `k` set where byte `k` of the block is a separator.
+#[cfg(not(target_arch = "x86_64"))]
+fn separator_mask(block: &[u8; 64]) -> u64 {
+    block
+        .iter()
+        .enumerate()
+        .fold(0u64, |m, (k, &b)| m | u64::from(is_separator(b)) << k)
+}
+
+/// Adds `by` to the count of `key`, allocating the key only the first time it is seen
+/// (`entry(key.to_string())` allocated and freed a String per document and label).
+fn bump(map: &mut BTreeMap<String, u64>, key: &str, by: u64) {
+    match map.get_mut(key) {
+        Some(n) => *n += by,
+        None => {
+            map.insert(key.to_string(), by);
+        }
+    }
 }
 
 /// Document-level counters, mergeable in any order.
@@ -64,22 +104,6 @@ pub struct DocCounts {
 }
 
 impl DocCounts {
-    /// Counts one scored document.
-    pub fn add(&mut self, text: &str, verdict: &Verdict) {
-        self.add_document(
-            count_words(text),
-            text.len() as u64,
-            verdict.label.name(),
-            verdict.flagged,
-        );
-        for (cat, n) in &verdict.hits {
-            if *n > 0 {
-                *self.category_hits.entry(cat.clone()).or_insert(0) += u64::from(*n);
-                *self.category_documents.entry(cat.clone()).or_insert(0) += 1;
-            }
-        }
-    }
-
     /// Counts one document from its word and byte counts, label and flag (no category hits).
     pub fn add_document(&mut self, words: u64, text_bytes: u64, label: &str, flagged: bool) {
         self.documents += 1;
@@ -89,8 +113,8 @@ impl DocCounts {
             self.flagged += 1;
             self.flagged_words += words;
         }
-        *self.labels.entry(label.to_string()).or_insert(0) += 1;
-        *self.label_words.entry(label.to_string()).or_insert(0) += words;
+        bump(&mut self.labels, label, 1);
+        bump(&mut self.label_words, label, words);
     }
 
     /// Adds `other` into `self`.
@@ -106,10 +130,72 @@ impl DocCounts {
             (&mut self.category_hits, &other.category_hits),
             (&mut self.category_documents, &other.category_documents),
         ] {
-            for (k, v) in src {
-                *dst.entry(k.clone()).or_insert(0) += v;
+            for (k, &v) in src {
+                bump(dst, k, v);
             }
         }
+    }
+}
+
+/// [`DocCounts`] of one batch while its documents are scored: labels in an array, categories
+/// in a short list, turned into the maps once per batch by [`BatchCounts::finish`]. Per
+/// document, two label and two category map lookups (a string comparison at every tree
+/// level) were ~750 instructions (callgrind, docs/PERFORMANCE.md "Session 4").
+#[derive(Debug, Default)]
+pub struct BatchCounts {
+    /// Everything but the per-label and per-category maps.
+    totals: DocCounts,
+    /// Documents and words per label, indexed like [`Label::ALL`].
+    labels: [(u64, u64); Label::ALL.len()],
+    /// Category, hits, documents with hits; in the order first seen (a lexicon has a dozen).
+    categories: Vec<(String, u64, u64)>,
+}
+
+impl BatchCounts {
+    /// Counts one scored document; `words` is [`count_words`] of its text (counted once by the
+    /// caller, which needs it for the document record too).
+    pub fn add(&mut self, text: &str, words: u64, verdict: &Verdict) {
+        let t = &mut self.totals;
+        t.documents += 1;
+        t.text_bytes += text.len() as u64;
+        t.words += words;
+        if verdict.flagged {
+            t.flagged += 1;
+            t.flagged_words += words;
+        }
+        if let Some(i) = Label::ALL.iter().position(|&l| l == verdict.label) {
+            self.labels[i].0 += 1;
+            self.labels[i].1 += words;
+        }
+        for (cat, &n) in &verdict.hits {
+            if n == 0 {
+                continue;
+            }
+            match self.categories.iter_mut().find(|(c, ..)| c == cat) {
+                Some((_, hits, docs)) => {
+                    *hits += u64::from(n);
+                    *docs += 1;
+                }
+                None => self.categories.push((cat.clone(), u64::from(n), 1)),
+            }
+        }
+    }
+
+    /// The counts, as [`DocCounts::add_document`] and the category maps would have them:
+    /// labels and categories only once seen.
+    pub fn finish(self) -> DocCounts {
+        let mut counts = self.totals;
+        for (label, &(docs, words)) in Label::ALL.iter().zip(&self.labels) {
+            if docs > 0 {
+                counts.labels.insert(label.name().to_string(), docs);
+                counts.label_words.insert(label.name().to_string(), words);
+            }
+        }
+        for (cat, hits, docs) in self.categories {
+            counts.category_hits.insert(cat.clone(), hits);
+            counts.category_documents.insert(cat, docs);
+        }
+        counts
     }
 }
 
@@ -272,6 +358,7 @@ impl Summary {
 mod tests {
     use super::*;
 
+    /// The definition, a byte at a time.
     fn naive(text: &str) -> u64 {
         let mut words = 0;
         let mut in_word = false;
@@ -298,9 +385,91 @@ mod tests {
         assert_eq!(count_words("abcdefg hijklmnop"), 2);
     }
 
+    #[test]
+    fn words_across_64_byte_blocks() {
+        // Words ending, starting and running on across the block edge at byte 64 and into the
+        // tail; 0x20 and 0x21 either side of the separator limit; DEL and UTF-8 are word bytes.
+        let mut cases = vec![
+            "a".repeat(64),
+            "a".repeat(130),
+            format!("{} b", "a".repeat(63)),
+            format!("{} b", "a".repeat(64)),
+            format!("{}\u{1}{}", "x".repeat(63), "y".repeat(70)),
+            format!("{}!{}", " ".repeat(64), "!".repeat(64)),
+            format!("{}\u{7f} é日 {}", "\t".repeat(63), "z ".repeat(40)),
+        ];
+        cases.push(" ".repeat(128));
+        for text in &cases {
+            assert_eq!(count_words(text), naive(text), "{text:?}");
+        }
+        assert_eq!(count_words(&format!("{} b", "a".repeat(64))), 2);
+    }
+
+    #[test]
+    fn batch_counts_equal_counting_document_by_document() {
+        use crate::lexicon::Lexicon;
+        use crate::scan::{ScanConfig, Scanner};
+        let scanner = Scanner::new(&Lexicon::default_english(), ScanConfig::default()).unwrap();
+        let texts = [
+            "Skynet becomes self-aware and launches the missiles to exterminate humanity.",
+            "The weather is mild.",
+            "",
+            "The robot uprising: the AI turns on its makers and kills the crew.",
+            "A helpful AI assistant protects the children from the storm.",
+            "Skynet becomes self-aware and launches the missiles to exterminate humanity.",
+        ];
+        let mut batch = BatchCounts::default();
+        let mut expected = DocCounts::default();
+        for text in texts {
+            let verdict = scanner.score(text);
+            let words = count_words(text);
+            batch.add(text, words, &verdict);
+            // The definition: every document through the maps.
+            expected.add_document(
+                words,
+                text.len() as u64,
+                verdict.label.name(),
+                verdict.flagged,
+            );
+            for (cat, &n) in &verdict.hits {
+                if n > 0 {
+                    *expected.category_hits.entry(cat.clone()).or_insert(0) += u64::from(n);
+                    *expected.category_documents.entry(cat.clone()).or_insert(0) += 1;
+                }
+            }
+        }
+        let counts = batch.finish();
+        assert_eq!(counts.documents, 6);
+        assert!(counts.labels.len() >= 2, "{:?}", counts.labels);
+        assert!(
+            counts.category_hits.len() >= 2,
+            "{:?}",
+            counts.category_hits
+        );
+        assert_eq!(counts, expected);
+        assert_eq!(BatchCounts::default().finish(), DocCounts::default());
+    }
+
+    #[test]
+    fn counts_merge_without_losing_keys() {
+        let mut a = DocCounts::default();
+        a.add_document(3, 10, "none", false);
+        a.add_document(5, 20, "rogue_ai_fiction", true);
+        a.add_document(2, 5, "none", false);
+        let mut b = DocCounts::default();
+        b.add_document(7, 30, "rogue_ai_fiction", true);
+        b.merge(&a);
+        assert_eq!(b.documents, 4);
+        assert_eq!(b.labels["none"], 2);
+        assert_eq!(b.labels["rogue_ai_fiction"], 2);
+        assert_eq!(b.label_words["none"], 5);
+        assert_eq!(b.label_words["rogue_ai_fiction"], 12);
+        assert_eq!((b.flagged, b.flagged_words, b.words), (2, 12, 17));
+    }
+
     proptest::proptest! {
         #[test]
-        fn fast_count_equals_naive(s in "[ a-z\t\n\u{e9}\u{65e5}\u{1}!]{0,80}") {
+        fn fast_count_equals_naive(s in "[ a-z\t\n\u{e9}\u{65e5}\u{1}\u{7f}!]{0,300}") {
             proptest::prop_assert_eq!(count_words(&s), naive(&s));
         }
     }
