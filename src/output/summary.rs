@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::input::{InputError, ShardStats};
+use crate::scan::bytemask::at_most_space_mask;
 use crate::scan::{Label, Verdict};
 
 /// Counts words: maximal runs of bytes above 0x20 (space and ASCII control characters,
@@ -23,7 +24,7 @@ pub fn count_words(text: &str) -> u64 {
     let mut carry = 1u64;
     let mut blocks = bytes.chunks_exact(64);
     for block in &mut blocks {
-        let sep = separator_mask(block.try_into().unwrap_or(&[0; 64]));
+        let sep = at_most_space_mask(block.try_into().unwrap_or(&[0; 64]));
         // A word starts at a word byte whose previous byte is a separator.
         words += u64::from((!sep & ((sep << 1) | carry)).count_ones());
         carry = sep >> 63;
@@ -40,33 +41,6 @@ pub fn count_words(text: &str) -> u64 {
 /// The word separators of [`count_words`]: bytes up to 0x20 (UTF-8 bytes are all above).
 fn is_separator(b: u8) -> bool {
     b <= 0x20
-}
-
-/// Bit `k` set where byte `k` of the block is a separator.
-#[cfg(target_arch = "x86_64")]
-fn separator_mask(block: &[u8; 64]) -> u64 {
-    use std::arch::x86_64::*;
-    let mut mask = 0u64;
-    for lane in 0..4 {
-        // SAFETY: SSE2 is in the x86_64 baseline; the unaligned load reads the 16 bytes at
-        // offset 16 * lane < 64 of the 64-byte block. `min(b, 0x20) == b` is `b <= 0x20`
-        // unsigned (SSE2 has no unsigned byte compare).
-        let bits = unsafe {
-            let v = _mm_loadu_si128(block.as_ptr().add(16 * lane).cast());
-            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v))
-        } as u16;
-        mask |= u64::from(bits) << (16 * lane);
-    }
-    mask
-}
-
-/// Bit `k` set where byte `k` of the block is a separator.
-#[cfg(not(target_arch = "x86_64"))]
-fn separator_mask(block: &[u8; 64]) -> u64 {
-    block
-        .iter()
-        .enumerate()
-        .fold(0u64, |m, (k, &b)| m | u64::from(is_separator(b)) << k)
 }
 
 /// Adds `by` to the count of `key`, allocating the key only the first time it is seen

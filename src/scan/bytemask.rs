@@ -1,7 +1,7 @@
 //! Byte classes of text, 64 bytes at a time: bit `k` of a mask describes byte `k` of a block.
 //! The scorer's per-byte passes (the matcher's token prefilter, the word and sentence counts
-//! of `features::positions`) and the JSONL skim's string scan (`input/json_skim.rs`) work on
-//! these masks instead of branching on every byte.
+//! of `features::positions`), the JSONL skim's string scan (`input/json_skim.rs`) and the
+//! summary's word count work on these masks instead of branching on every byte.
 //!
 //! SSE2 (part of the x86_64 baseline, so no runtime detection) with a scalar fallback
 //! elsewhere; both give the same bits (tested below).
@@ -90,6 +90,20 @@ pub(crate) fn quote_or_backslash_mask(block: &Block) -> u64 {
     #[cfg(not(target_arch = "x86_64"))]
     {
         scalar_mask(block, |c| c == b'"' || c == b'\\')
+    }
+}
+
+/// Bit `k` set when `block[k]` is at most 0x20 (ASCII control bytes and space): the word
+/// separators of the summary's `count_words`.
+#[inline(always)]
+pub(crate) fn at_most_space_mask(block: &Block) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        sse2::masks(block, |v| [sse2::at_most(v, 0x20)])[0]
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        scalar_mask(block, |c| c <= 0x20)
     }
 }
 
@@ -199,6 +213,13 @@ mod sse2 {
         }
     }
 
+    /// Bytes `<= max` (unsigned): `min(b, max) == b`, as SSE2 has no unsigned byte compare.
+    #[inline(always)]
+    pub(super) fn at_most(v: __m128i, max: u8) -> __m128i {
+        // SAFETY: SSE2 (baseline).
+        unsafe { _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(max as i8)), v) }
+    }
+
     /// `[A-Za-z0-9_]`.
     #[inline(always)]
     pub(super) fn word(v: __m128i) -> __m128i {
@@ -255,6 +276,7 @@ mod tests {
             assert_eq!(m.space, scalar_mask(&b, is_space));
             assert_eq!(m.newline, scalar_mask(&b, |c| c == b'\n'));
             assert_eq!(m.punct, scalar_mask(&b, |c| b".!?".contains(&c)));
+            assert_eq!(at_most_space_mask(&b), scalar_mask(&b, |c| c <= 0x20));
             let quotes = scalar_mask(&b, |c| c == b'"' || c == b'\\');
             assert_eq!(quote_or_backslash_mask(&b), quotes);
             let first: &[u8; 16] = b[..16].try_into().unwrap();
