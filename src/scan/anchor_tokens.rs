@@ -98,18 +98,20 @@ impl Lead {
 struct Entry {
     /// The token, ASCII-lowercased.
     token: Box<[u8]>,
+    /// Its [`TokenWords`] (folded).
+    words: TokenWords,
     /// The anchors with this leading token.
     anchored: Option<Lead>,
     /// The exact-case patterns with this leading token, by the token's exact bytes
-    /// (`JARVIS`, `Jarvis`).
-    exact: Vec<(Box<[u8]>, Lead)>,
+    /// (`JARVIS`, `Jarvis`) and their [`TokenWords`] (not folded).
+    exact: Vec<(Box<[u8]>, TokenWords, Lead)>,
 }
 
 /// Index of the leading tokens of both groups.
 #[derive(Debug, Clone)]
 pub(super) struct AnchorTokens {
     /// Prefilter: bit `hash >> (64 - BITS)` set for every leading token.
-    bits: Box<[u64]>,
+    bits: Box<[u64; 1 << (BITS - 6)]>,
     /// Open addressing over `entries` by bits 24.. of the hash; `EMPTY` ends a probe.
     slots: Box<[u32]>,
     entries: Vec<Entry>,
@@ -129,20 +131,54 @@ pub(super) struct AnchorTokens {
 const BITS: u32 = 16;
 const EMPTY: u32 = u32::MAX;
 
-/// Case-insensitive hash of the token `hay[s..e]` (non-empty, word bytes only): its length,
-/// its first and last (up to) eight bytes.
+/// A token's first and last (up to) eight bytes as little-endian words (the last is 0 for
+/// tokens of up to eight bytes). With the length they are the whole token up to 16 bytes,
+/// so comparing them replaces comparing bytes there.
+type TokenWords = [u64; 2];
+
+/// OR-ed into loaded words to fold ASCII case: `| 0x20` maps each upper-case letter to its
+/// lower case and no other word byte onto a word byte.
+const FOLD: u64 = 0x2020_2020_2020_2020;
+
+/// The [`TokenWords`] of the token `hay[s..e]` (non-empty, word bytes only), each byte OR-ed
+/// with `fold`'s (`FOLD` or 0).
 #[inline(always)]
-fn token_hash(hay: &[u8], s: usize, e: usize) -> u64 {
+fn token_words(hay: &[u8], s: usize, e: usize, fold: u64) -> TokenWords {
     let n = e - s;
-    let head = load_folded(hay, s, n.min(8));
-    let tail = if n > 8 { load_folded(hay, e - 8, 8) } else { 0 };
+    let head = load(hay, s, n.min(8), fold);
+    let tail = if n > 8 { load(hay, e - 8, 8, fold) } else { 0 };
+    [head, tail]
+}
+
+/// True when the text token `text` (word bytes only) with words `words` equals `token`
+/// with words `token_words`: ignoring ASCII case (`folded`, words folded) or exactly.
+#[inline(always)]
+fn same_token(
+    text: &[u8],
+    words: TokenWords,
+    token: &[u8],
+    token_words: TokenWords,
+    folded: bool,
+) -> bool {
+    text.len() == token.len()
+        && words == token_words
+        && (text.len() <= 16
+            || if folded {
+                text.eq_ignore_ascii_case(token)
+            } else {
+                text == token
+            })
+}
+
+/// Hash of a token's folded words and its length `n`.
+#[inline(always)]
+fn token_hash([head, tail]: TokenWords, n: usize) -> u64 {
     (head ^ tail.rotate_left(31) ^ (n as u64) << 58).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// `k` (1..=8) bytes from `hay[at..]` as a little-endian word, ASCII case folded (`| 0x20`
-/// maps each upper-case letter to its lower case and no other word byte onto a word byte).
+/// `k` (1..=8) bytes from `hay[at..]` as a little-endian word, each OR-ed with `fold`'s.
 #[inline(always)]
-fn load_folded(hay: &[u8], at: usize, k: usize) -> u64 {
+fn load(hay: &[u8], at: usize, k: usize, fold: u64) -> u64 {
     let keep = u64::MAX >> (64 - 8 * k);
     let word = match hay.get(at..at + 8) {
         Some(w) => u64::from_le_bytes(w.try_into().expect("8 bytes")),
@@ -152,7 +188,7 @@ fn load_folded(hay: &[u8], at: usize, k: usize) -> u64 {
             u64::from_le_bytes(w)
         }
     };
-    (word | 0x2020_2020_2020_2020) & keep
+    (word | fold) & keep
 }
 
 /// Length of the leading token of `p`, or `None` when `p` does not start with a word byte.
@@ -182,6 +218,14 @@ fn chunk_around(
         ce += 1;
     }
     (cs, ce, alone)
+}
+
+/// A text token `hay[s..e]` that passed the prefilter: its folded [`TokenWords`] and hash.
+struct TextToken {
+    s: usize,
+    e: usize,
+    words: TokenWords,
+    h: u64,
 }
 
 /// Where each group's reported chunks end: tokens starting before lie in a chunk already
@@ -215,6 +259,7 @@ impl AnchorTokens {
             let folded = token.to_ascii_lowercase();
             *by_token.entry(folded.clone()).or_insert_with(|| {
                 entries.push(Entry {
+                    words: token_words(&folded, 0, folded.len(), FOLD),
                     token: folded.into(),
                     anchored: None,
                     exact: Vec::new(),
@@ -253,17 +298,17 @@ impl AnchorTokens {
         for (k, i, n) in slots_of_exact {
             let b = exact[i as usize].as_bytes();
             let variants = &mut entries[k].exact;
-            let v = match variants.iter().position(|(t, _)| **t == b[..n]) {
+            let v = match variants.iter().position(|(t, ..)| **t == b[..n]) {
                 Some(v) => v,
                 None => {
-                    variants.push((b[..n].into(), Lead::default()));
+                    variants.push((b[..n].into(), token_words(b, 0, n, 0), Lead::default()));
                     variants.len() - 1
                 }
             };
-            variants[v].1.add(i, &b[n..]);
+            variants[v].2.add(i, &b[n..]);
         }
         let mut idx = AnchorTokens {
-            bits: vec![0u64; 1 << (BITS - 6)].into_boxed_slice(),
+            bits: Box::new([0u64; 1 << (BITS - 6)]),
             slots: vec![EMPTY; (entries.len() * 4).next_power_of_two()].into_boxed_slice(),
             entries: Vec::new(),
             links,
@@ -272,7 +317,7 @@ impl AnchorTokens {
             exact: exact_ok,
         };
         for (k, e) in entries.iter().enumerate() {
-            let h = token_hash(&e.token, 0, e.token.len());
+            let h = token_hash(e.words, e.token.len());
             let bit = (h >> (64 - BITS)) as usize;
             idx.bits[bit >> 6] |= 1 << (bit & 63);
             let mask = idx.slots.len() - 1;
@@ -294,15 +339,16 @@ impl AnchorTokens {
         self.links[l >> 6] >> (l & 63) & 1 != 0
     }
 
-    /// The entry of the text token `hay[s..e]` with hash `h`, if it is a leading token.
+    /// The entry of the text token `text` with folded words `words` and hash `h`, if it
+    /// is a leading token.
     #[inline(always)]
-    fn entry(&self, hay: &[u8], s: usize, e: usize, h: u64) -> Option<&Entry> {
+    fn entry(&self, text: &[u8], words: TokenWords, h: u64) -> Option<&Entry> {
         let mask = self.slots.len() - 1;
         let mut slot = (h >> 24) as usize & mask;
         loop {
             let k = *self.slots.get(slot)?;
             let entry = self.entries.get(k as usize)?;
-            if entry.token.eq_ignore_ascii_case(&hay[s..e]) {
+            if same_token(text, words, &entry.token, entry.words, true) {
                 return Some(entry);
             }
             slot = (slot + 1) & mask;
@@ -368,28 +414,23 @@ impl AnchorTokens {
         if e - s > self.max_len {
             return;
         }
-        let h = token_hash(hay, s, e);
+        let words = token_words(hay, s, e, FOLD);
+        let h = token_hash(words, e - s);
         let bit = (h >> (64 - BITS)) as usize;
         if self.bits[bit >> 6] >> (bit & 63) & 1 == 0 {
             return;
         }
-        self.look(hay, s, e, h, done, f);
+        self.look(hay, TextToken { s, e, words, h }, done, f);
     }
 
     /// The rare path of [`Self::token`]: the token passed the prefilter. Reports its chunk
     /// (or the token alone) to each group it can start a match of, unless a chunk of that
     /// group reported before holds it.
     #[inline(never)]
-    fn look(
-        &self,
-        hay: &[u8],
-        s: usize,
-        e: usize,
-        h: u64,
-        done: &mut Done,
-        f: &mut impl FnMut(Found),
-    ) {
-        let Some(entry) = self.entry(hay, s, e, h) else {
+    fn look(&self, hay: &[u8], token: TextToken, done: &mut Done, f: &mut impl FnMut(Found)) {
+        let TextToken { s, e, words, h } = token;
+        let text = &hay[s..e];
+        let Some(entry) = self.entry(text, words, h) else {
             return;
         };
         let next = hay.get(e).copied();
@@ -410,10 +451,15 @@ impl AnchorTokens {
                 }
             }
         }
-        if s < done.exact {
+        if s < done.exact || entry.exact.is_empty() {
             return;
         }
-        let Some((_, lead)) = entry.exact.iter().find(|(t, _)| **t == hay[s..e]) else {
+        let exact_words = token_words(hay, s, e, 0);
+        let Some((.., lead)) = entry
+            .exact
+            .iter()
+            .find(|(t, w, _)| same_token(text, exact_words, t, *w, false))
+        else {
             return;
         };
         if lead.wanted(next) {
@@ -473,6 +519,33 @@ mod tests {
         let none = AnchorTokens::new(&[], &[]);
         assert!(!none.anchored && !none.exact);
         assert_eq!(found(&none, "robot AI"), vec![]);
+    }
+
+    #[test]
+    fn token_words_compare_whole_tokens() {
+        let same = |text: &str, token: &str, folded: bool| {
+            let fold = if folded { FOLD } else { 0 };
+            let (t, k) = (text.as_bytes(), token.as_bytes());
+            let words = token_words(t, 0, t.len(), fold);
+            same_token(t, words, k, token_words(k, 0, k.len(), fold), folded)
+        };
+        assert!(same("SkyNet", "skynet", true));
+        assert!(!same("SkyNet", "skynet", false));
+        assert!(same("JARVIS", "JARVIS", false));
+        assert!(!same("skynets", "skynet", true));
+        assert!(!same("A_I", "a_i", false));
+        assert!(same("A_I", "a_i", true));
+        assert!(same("a_b", "A_B", true));
+        assert!(!same("a_b", "a_c", true));
+        // 9 to 16 bytes: head and tail words overlap and cover every byte.
+        assert!(same("Superintelligent", "superintelligent", true));
+        assert!(!same("superintalligent", "superintelligent", true));
+        assert!(!same("Superintelligent", "superintelligent", false));
+        // Longer: the middle bytes are compared one by one.
+        assert!(same("SuperIntelligences", "superintelligences", true));
+        assert!(!same("superintalligences", "superintelligences", true));
+        assert!(!same("SuperIntelligences", "superintelligences", false));
+        assert!(same("superintelligences", "superintelligences", false));
     }
 
     #[test]
