@@ -436,19 +436,8 @@ impl AnchorTokens {
         let next = hay.get(e).copied();
         if let Some(lead) = &entry.anchored {
             if s >= done.anchored && lead.wanted(next) {
-                let (cs, ce, alone) = chunk_around(hay, s, e, |a, b| {
-                    !a.is_ascii_whitespace() && !b.is_ascii_whitespace()
-                });
-                done.anchored = ce;
-                if !alone || lead.non_word_tail {
-                    f(Found::Chunk { start: cs, end: ce });
-                } else if let Some(anchor) = lead.whole {
-                    f(Found::Token {
-                        start: s,
-                        end: e,
-                        anchor,
-                    });
-                }
+                let joined = |a: u8, b: u8| !a.is_ascii_whitespace() && !b.is_ascii_whitespace();
+                done.anchored = report(hay, (s, e), lead, joined, false, f);
             }
         }
         if s < done.exact || entry.exact.is_empty() {
@@ -463,19 +452,45 @@ impl AnchorTokens {
             return;
         };
         if lead.wanted(next) {
-            let (cs, ce, alone) = chunk_around(hay, s, e, |a, b| self.linked(a, b));
-            done.exact = ce;
-            if !alone || lead.non_word_tail {
-                f(Found::ExactChunk { start: cs, end: ce });
-            } else if let Some(pattern) = lead.whole {
-                f(Found::ExactToken {
-                    start: s,
-                    end: e,
-                    pattern,
-                });
-            }
+            done.exact = report(hay, (s, e), lead, |a, b| self.linked(a, b), true, f);
         }
     }
+}
+
+/// Reports what one group needs of the token `hay[s..e]`, which can start one of its
+/// matches (of the exact-case group if `exact`): its chunk (`joined` tells which neighbouring
+/// bytes share one), or the token alone as the one-token pattern `lead.whole` when the
+/// chunk holds no other word byte. Returns the end of the chunk.
+#[inline]
+fn report(
+    hay: &[u8],
+    (s, e): (usize, usize),
+    lead: &Lead,
+    joined: impl Fn(u8, u8) -> bool,
+    exact: bool,
+    f: &mut impl FnMut(Found),
+) -> usize {
+    let (start, end, alone) = chunk_around(hay, s, e, joined);
+    if !alone || lead.non_word_tail {
+        f(match exact {
+            false => Found::Chunk { start, end },
+            true => Found::ExactChunk { start, end },
+        });
+    } else if let Some(n) = lead.whole {
+        f(match exact {
+            false => Found::Token {
+                start: s,
+                end: e,
+                anchor: n,
+            },
+            true => Found::ExactToken {
+                start: s,
+                end: e,
+                pattern: n,
+            },
+        });
+    }
+    end
 }
 
 #[cfg(test)]
