@@ -1,34 +1,45 @@
-//! The anchors' leading tokens: which parts of a text the anchor automaton must see, and a
-//! direct lookup that replaces the automaton where a text chunk is a single token.
+//! The leading tokens of the matcher's two literal groups in one index — the
+//! case-insensitive anchors and the exact-case patterns — and one pass over a text's tokens
+//! that tells each group which parts of the text it must search, answering directly where a
+//! part is a single token.
 //!
-//! Exact by construction (tests/matcher_equivalence.rs compares against the whole-text
-//! automaton). Terms, with the matcher's premises (checked when the index is built):
-//! - A *chunk* is a maximal run of bytes that are not ASCII whitespace. No anchor contains
-//!   ASCII whitespace, so leftmost-longest matching over the whole text equals matching each
-//!   chunk on its own (same matches, same order).
-//! - A *token* is a maximal run of ASCII word bytes `[A-Za-z0-9_]`. Every anchor starts with a
-//!   word byte; its *leading token* is its longest prefix of word bytes. A match that passes
-//!   the word-boundary check starts at the start of a text token equal to the anchor's
-//!   leading token (ASCII case folded), and the byte after that text token is the byte after
-//!   the leading token in the anchor (or the anchor ends there).
+//! Exact by construction (tests/matcher_equivalence.rs compares against whole-text
+//! automata). Terms, with the matcher's premises (checked when the index is built; a group
+//! that breaks them is left out and searched whole):
+//! - A *token* is a maximal run of ASCII word bytes `[A-Za-z0-9_]`. Every pattern of an
+//!   indexed group (anchor or exact-case pattern) starts with a word byte; its *leading
+//!   token* is its longest prefix of word bytes. A match that passes the word-boundary check
+//!   starts at the start of a text token equal to the pattern's leading token (ASCII case
+//!   folded for anchors, exact for exact-case patterns), and the byte after that text token
+//!   is the byte after the leading token in the pattern (or the pattern ends there).
+//! - A *chunk* is a run of text that no match of its group can cross, so leftmost-longest
+//!   matching over the whole text equals matching each chunk on its own (same matches, same
+//!   order). Anchors hold no ASCII whitespace: their chunks are maximal runs of
+//!   non-whitespace bytes. Exact-case patterns may hold a space (`AI will`), so their chunks
+//!   are maximal runs in which every two neighbouring bytes are neighbours somewhere in an
+//!   exact-case pattern (a *link*: `I `, ` w`, `ll`, but not `e ` or ` i`); a match cannot
+//!   cross two bytes that are not a link. Links keep these chunks short: `AI will`, `AI `.
 //!
-//! So only tokens that are the leading token of some anchor *and* are followed by a byte
-//! some such anchor continues with (`t` then `-` for `t-800`; anything for a one-token anchor
+//! So only tokens that are a leading token of the group *and* are followed by a byte some
+//! such pattern continues with (`t` then `-` for `t-800`; anything for a one-token pattern
 //! like `skynet`) need a look; the rest of the text holds no match that could count. Keying
-//! on the next byte too matters: one-letter leading tokens (`t-800`, `x-risk`, `c-3po`) would
-//! otherwise send every "don't" and "can't" to the automaton.
+//! on the next byte too matters: one-letter leading tokens (`t-800`, `x-risk`, `A.I.`) would
+//! otherwise send every "don't", "can't" and "a" to the automaton. One hash per token serves
+//! both groups (it folds case; an exact-case lookup compares the bytes afterwards): a second
+//! token pass for the exact group cost more than the automaton it replaced
+//! (docs/PERFORMANCE.md, session 3b).
 //!
 //! Most chunks that hold such a token hold only that token plus non-word bytes (`Skynet,`,
-//! `(robots)`). There the automaton's answer is known without running it: no anchor can
-//! start on a non-word byte, anchors that continue past the token with a word byte cannot fit,
-//! so the only match that can pass the boundary check is the token itself, exactly when it is
-//! a one-token anchor — unless an anchor is the token plus non-word bytes only (`colossus:`),
-//! in which case the automaton decides. Other chunks (`robot's`, `t-800`, URLs) go to the
-//! automaton.
+//! `(robots)`, `AI `). There the automaton's answer is known without running it: no pattern
+//! can start on a non-word byte, patterns that continue past the token with a word byte
+//! cannot fit, so the only match that can pass the boundary check is the token itself,
+//! exactly when it is a one-token pattern — unless a pattern is the token plus non-word bytes
+//! only (`colossus:`, `mouth,`), in which case the automaton decides. Other chunks
+//! (`robot's`, `t-800`, `AI will`, URLs) go to the automaton of their group.
 
 use super::bytemask::{block_at, word_mask, WORD};
 
-/// A part of the text the anchor pass must handle, reported in text order.
+/// A part of the text a group must handle, reported in text order within each group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Found {
     /// The one-token anchor number `anchor` occurs at `start..end`, alone in its chunk.
@@ -37,24 +48,42 @@ pub(super) enum Found {
         end: usize,
         anchor: u32,
     },
-    /// The chunk `start..end` may hold matches: run the automaton over it.
+    /// The chunk `start..end` may hold anchor matches: run the anchor automaton over it.
     Chunk { start: usize, end: usize },
+    /// The one-token exact-case pattern number `pattern` occurs at `start..end`, alone in
+    /// its chunk.
+    ExactToken {
+        start: usize,
+        end: usize,
+        pattern: u32,
+    },
+    /// The chunk `start..end` may hold exact-case matches: run the exact automaton over it.
+    ExactChunk { start: usize, end: usize },
 }
 
-/// What the anchors with one leading token need.
-#[derive(Debug, Clone)]
-struct Entry {
-    /// The token, ASCII-lowercased.
-    token: Box<[u8]>,
-    /// The anchor that is exactly this token, if any.
+/// What the patterns of one group with one leading token need.
+#[derive(Debug, Clone, Default)]
+struct Lead {
+    /// The pattern that is exactly this token, if any.
     whole: Option<u32>,
-    /// Bytes that follow the token in the other anchors (a 256-bit set).
+    /// Bytes that follow the token in the other patterns (a 256-bit set).
     next: [u64; 4],
-    /// Some anchor is this token followed by non-word bytes only (`colossus:`, `mouth,`).
+    /// Some pattern is this token followed by non-word bytes only (`colossus:`, `mouth,`).
     non_word_tail: bool,
 }
 
-impl Entry {
+impl Lead {
+    /// Adds the pattern number `i`, whose leading token ends before `tail`.
+    fn add(&mut self, i: u32, tail: &[u8]) {
+        match tail.first() {
+            None => self.whole = Some(i),
+            Some(&c) => {
+                self.next[usize::from(c >> 6)] |= 1 << (c & 63);
+                self.non_word_tail |= !tail.iter().any(|&c| WORD[usize::from(c)]);
+            }
+        }
+    }
+
     /// True when a token with this text followed by `next` (`None`: end of text) can start
     /// a match.
     #[inline(always)]
@@ -64,37 +93,92 @@ impl Entry {
     }
 }
 
-/// Index of the anchors' leading tokens.
+/// One leading token, ASCII case folded, and what each group needs of it.
+#[derive(Debug, Clone)]
+struct Entry {
+    /// The token, ASCII-lowercased.
+    token: Box<[u8]>,
+    /// Its [`TokenWords`] (folded).
+    words: TokenWords,
+    /// The anchors with this leading token.
+    anchored: Option<Lead>,
+    /// The exact-case patterns with this leading token, by the token's exact bytes
+    /// (`JARVIS`, `Jarvis`) and their [`TokenWords`] (not folded).
+    exact: Vec<(Box<[u8]>, TokenWords, Lead)>,
+}
+
+/// Index of the leading tokens of both groups.
 #[derive(Debug, Clone)]
 pub(super) struct AnchorTokens {
     /// Prefilter: bit `hash >> (64 - BITS)` set for every leading token.
-    bits: Box<[u64]>,
+    bits: Box<[u64; 1 << (BITS - 6)]>,
     /// Open addressing over `entries` by bits 24.. of the hash; `EMPTY` ends a probe.
     slots: Box<[u32]>,
     entries: Vec<Entry>,
+    /// Links of the exact-case patterns: bit `a << 8 | b` set when byte `b` follows byte
+    /// `a` in one of them.
+    links: Box<[u64]>,
     /// Longest leading token.
     max_len: usize,
+    /// The anchors are indexed (they hold the premises).
+    pub(super) anchored: bool,
+    /// The exact-case patterns are indexed.
+    pub(super) exact: bool,
 }
 
-/// Prefilter size: 2^16 bits (8 KiB, in L1) for ~950 tokens, so about 1.5% of the tokens
-/// that are no anchor's get past it.
+/// Prefilter size: 2^16 bits (8 KiB, in L1) for ~1,000 tokens, so about 1.5% of the tokens
+/// that are no pattern's get past it.
 const BITS: u32 = 16;
 const EMPTY: u32 = u32::MAX;
 
-/// Case-insensitive hash of the token `hay[s..e]` (non-empty, word bytes only): its length,
-/// its first and last (up to) eight bytes.
+/// A token's first and last (up to) eight bytes as little-endian words (the last is 0 for
+/// tokens of up to eight bytes). With the length they are the whole token up to 16 bytes,
+/// so comparing them replaces comparing bytes there.
+type TokenWords = [u64; 2];
+
+/// OR-ed into loaded words to fold ASCII case: `| 0x20` maps each upper-case letter to its
+/// lower case and no other word byte onto a word byte.
+const FOLD: u64 = 0x2020_2020_2020_2020;
+
+/// The [`TokenWords`] of the token `hay[s..e]` (non-empty, word bytes only), each byte OR-ed
+/// with `fold`'s (`FOLD` or 0).
 #[inline(always)]
-fn token_hash(hay: &[u8], s: usize, e: usize) -> u64 {
+fn token_words(hay: &[u8], s: usize, e: usize, fold: u64) -> TokenWords {
     let n = e - s;
-    let head = load_folded(hay, s, n.min(8));
-    let tail = if n > 8 { load_folded(hay, e - 8, 8) } else { 0 };
+    let head = load(hay, s, n.min(8), fold);
+    let tail = if n > 8 { load(hay, e - 8, 8, fold) } else { 0 };
+    [head, tail]
+}
+
+/// True when the text token `text` (word bytes only) with words `words` equals `token`
+/// with words `token_words`: ignoring ASCII case (`folded`, words folded) or exactly.
+#[inline(always)]
+fn same_token(
+    text: &[u8],
+    words: TokenWords,
+    token: &[u8],
+    token_words: TokenWords,
+    folded: bool,
+) -> bool {
+    text.len() == token.len()
+        && words == token_words
+        && (text.len() <= 16
+            || if folded {
+                text.eq_ignore_ascii_case(token)
+            } else {
+                text == token
+            })
+}
+
+/// Hash of a token's folded words and its length `n`.
+#[inline(always)]
+fn token_hash([head, tail]: TokenWords, n: usize) -> u64 {
     (head ^ tail.rotate_left(31) ^ (n as u64) << 58).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// `k` (1..=8) bytes from `hay[at..]` as a little-endian word, ASCII case folded (`| 0x20`
-/// maps each upper-case letter to its lower case and no other word byte onto a word byte).
+/// `k` (1..=8) bytes from `hay[at..]` as a little-endian word, each OR-ed with `fold`'s.
 #[inline(always)]
-fn load_folded(hay: &[u8], at: usize, k: usize) -> u64 {
+fn load(hay: &[u8], at: usize, k: usize, fold: u64) -> u64 {
     let keep = u64::MAX >> (64 - 8 * k);
     let word = match hay.get(at..at + 8) {
         Some(w) => u64::from_le_bytes(w.try_into().expect("8 bytes")),
@@ -104,48 +188,136 @@ fn load_folded(hay: &[u8], at: usize, k: usize) -> u64 {
             u64::from_le_bytes(w)
         }
     };
-    (word | 0x2020_2020_2020_2020) & keep
+    (word | fold) & keep
+}
+
+/// Length of the leading token of `p`, or `None` when `p` does not start with a word byte.
+fn leading_token_len(p: &[u8]) -> Option<usize> {
+    let n = p.iter().take_while(|&&c| WORD[usize::from(c)]).count();
+    (n > 0).then_some(n)
+}
+
+/// The chunk around the token `hay[s..e]`: the widest range holding it in which `joined`
+/// holds for every two neighbouring bytes; and whether the range holds no other word byte.
+#[inline]
+fn chunk_around(
+    hay: &[u8],
+    s: usize,
+    e: usize,
+    joined: impl Fn(u8, u8) -> bool,
+) -> (usize, usize, bool) {
+    let mut alone = true;
+    let mut cs = s;
+    while cs > 0 && joined(hay[cs - 1], hay[cs]) {
+        cs -= 1;
+        alone &= !WORD[usize::from(hay[cs])];
+    }
+    let mut ce = e;
+    while ce < hay.len() && joined(hay[ce - 1], hay[ce]) {
+        alone &= !WORD[usize::from(hay[ce])];
+        ce += 1;
+    }
+    (cs, ce, alone)
+}
+
+/// A text token `hay[s..e]` that passed the prefilter: its folded [`TokenWords`] and hash.
+struct TextToken {
+    s: usize,
+    e: usize,
+    words: TokenWords,
+    h: u64,
+}
+
+/// Where each group's reported chunks end: tokens starting before lie in a chunk already
+/// reported (whose search covers them).
+#[derive(Default)]
+struct Done {
+    anchored: usize,
+    exact: usize,
 }
 
 impl AnchorTokens {
-    /// Builds from the lowercased anchors, numbered by position; `None` if an anchor breaks
-    /// the premises (empty, starts with a non-word byte, or holds ASCII whitespace).
-    pub(super) fn new(anchors: &[String]) -> Option<AnchorTokens> {
+    /// Builds from the lowercased anchors and the exact-case patterns, each numbered by
+    /// position. A group is indexed only if all its patterns hold the premises: anchors must
+    /// start with a word byte and hold no ASCII whitespace, exact-case patterns must start
+    /// with a word byte.
+    pub(super) fn new(anchors: &[String], exact: &[String]) -> AnchorTokens {
+        let anchored = !anchors.is_empty()
+            && anchors.len() < EMPTY as usize
+            && anchors.iter().all(|a| {
+                leading_token_len(a.as_bytes()).is_some()
+                    && !a.bytes().any(|c| c.is_ascii_whitespace())
+            });
+        let exact_ok = !exact.is_empty()
+            && exact.len() < EMPTY as usize
+            && exact
+                .iter()
+                .all(|p| leading_token_len(p.as_bytes()).is_some());
         let mut entries: Vec<Entry> = Vec::new();
         let mut by_token = std::collections::HashMap::new();
-        for (i, a) in anchors.iter().enumerate() {
-            let b = a.as_bytes();
-            if b.is_empty() || !WORD[usize::from(b[0])] || b.iter().any(u8::is_ascii_whitespace) {
-                return None;
-            }
-            let n = b.iter().take_while(|&&c| WORD[usize::from(c)]).count();
-            let token = &b[..n];
-            let k = *by_token.entry(token.to_vec()).or_insert_with(|| {
+        let mut entry_of = |token: &[u8]| -> usize {
+            let folded = token.to_ascii_lowercase();
+            *by_token.entry(folded.clone()).or_insert_with(|| {
                 entries.push(Entry {
-                    token: token.into(),
-                    whole: None,
-                    next: [0; 4],
-                    non_word_tail: false,
+                    words: token_words(&folded, 0, folded.len(), FOLD),
+                    token: folded.into(),
+                    anchored: None,
+                    exact: Vec::new(),
                 });
                 entries.len() - 1
-            });
-            let e = &mut entries[k];
-            match b.get(n) {
-                None => e.whole = Some(u32::try_from(i).ok()?),
-                Some(&c) => {
-                    e.next[usize::from(c >> 6)] |= 1 << (c & 63);
-                    e.non_word_tail |= !b[n..].iter().any(|&c| WORD[usize::from(c)]);
+            })
+        };
+        let mut slots_of_anchors = Vec::new();
+        if anchored {
+            for (i, a) in anchors.iter().enumerate() {
+                let b = a.as_bytes();
+                let n = leading_token_len(b).unwrap_or(0);
+                slots_of_anchors.push((entry_of(&b[..n]), i as u32, n));
+            }
+        }
+        let mut slots_of_exact = Vec::new();
+        let mut links = vec![0u64; 1 << (16 - 6)].into_boxed_slice();
+        if exact_ok {
+            for (i, p) in exact.iter().enumerate() {
+                let b = p.as_bytes();
+                let n = leading_token_len(b).unwrap_or(0);
+                slots_of_exact.push((entry_of(&b[..n]), i as u32, n));
+                for w in b.windows(2) {
+                    let l = usize::from(w[0]) << 8 | usize::from(w[1]);
+                    links[l >> 6] |= 1 << (l & 63);
                 }
             }
         }
+        for (k, i, n) in slots_of_anchors {
+            let tail = &anchors[i as usize].as_bytes()[n..];
+            entries[k]
+                .anchored
+                .get_or_insert_with(Lead::default)
+                .add(i, tail);
+        }
+        for (k, i, n) in slots_of_exact {
+            let b = exact[i as usize].as_bytes();
+            let variants = &mut entries[k].exact;
+            let v = match variants.iter().position(|(t, ..)| **t == b[..n]) {
+                Some(v) => v,
+                None => {
+                    variants.push((b[..n].into(), token_words(b, 0, n, 0), Lead::default()));
+                    variants.len() - 1
+                }
+            };
+            variants[v].2.add(i, &b[n..]);
+        }
         let mut idx = AnchorTokens {
-            bits: vec![0u64; 1 << (BITS - 6)].into_boxed_slice(),
+            bits: Box::new([0u64; 1 << (BITS - 6)]),
             slots: vec![EMPTY; (entries.len() * 4).next_power_of_two()].into_boxed_slice(),
             entries: Vec::new(),
+            links,
             max_len: 0,
+            anchored,
+            exact: exact_ok,
         };
         for (k, e) in entries.iter().enumerate() {
-            let h = token_hash(&e.token, 0, e.token.len());
+            let h = token_hash(e.words, e.token.len());
             let bit = (h >> (64 - BITS)) as usize;
             idx.bits[bit >> 6] |= 1 << (bit & 63);
             let mask = idx.slots.len() - 1;
@@ -153,30 +325,38 @@ impl AnchorTokens {
             while idx.slots[slot] != EMPTY {
                 slot = (slot + 1) & mask;
             }
-            idx.slots[slot] = u32::try_from(k).ok()?;
+            idx.slots[slot] = k as u32;
             idx.max_len = idx.max_len.max(e.token.len());
         }
         idx.entries = entries;
-        Some(idx)
+        idx
     }
 
-    /// The entry of the text token `hay[s..e]` with hash `h`, if it is a leading token.
+    /// True when byte `b` follows byte `a` in some exact-case pattern.
     #[inline(always)]
-    fn entry(&self, hay: &[u8], s: usize, e: usize, h: u64) -> Option<&Entry> {
+    fn linked(&self, a: u8, b: u8) -> bool {
+        let l = usize::from(a) << 8 | usize::from(b);
+        self.links[l >> 6] >> (l & 63) & 1 != 0
+    }
+
+    /// The entry of the text token `text` with folded words `words` and hash `h`, if it
+    /// is a leading token.
+    #[inline(always)]
+    fn entry(&self, text: &[u8], words: TokenWords, h: u64) -> Option<&Entry> {
         let mask = self.slots.len() - 1;
         let mut slot = (h >> 24) as usize & mask;
         loop {
             let k = *self.slots.get(slot)?;
             let entry = self.entries.get(k as usize)?;
-            if entry.token.eq_ignore_ascii_case(&hay[s..e]) {
+            if same_token(text, words, &entry.token, entry.words, true) {
                 return Some(entry);
             }
             slot = (slot + 1) & mask;
         }
     }
 
-    /// Calls `f`, in text order, for every part of `hay` that can hold an anchor match on word
-    /// boundaries (see the module documentation).
+    /// Calls `f`, in text order for each group, for every part of `hay` that can hold a
+    /// match on word boundaries of an indexed group (see the module documentation).
     ///
     /// Per token, only the hash and one bit test run (tokens are ~6 bytes of English text
     /// apart, so every instruction here is ~0.17 per byte); the rest is [`Self::look`].
@@ -188,8 +368,7 @@ impl AnchorTokens {
         let mut prev_word = 0u64;
         // Start of a token that runs on past the previous block.
         let mut pending = None;
-        // Tokens starting before this lie in a chunk already reported.
-        let mut skip_to = 0;
+        let mut done = Done::default();
         while base < n {
             let mask = word_mask(&block_at(hay, base, b' '));
             let next_word = hay
@@ -200,23 +379,15 @@ impl AnchorTokens {
             let mut starts = mask & !(mask << 1 | prev_word);
             let mut ends = mask & !(mask >> 1 | next_word << 63);
             prev_word = mask >> 63;
-            if skip_to > base {
-                let keep = below(skip_to - base);
-                starts &= !keep;
-                ends &= !keep;
-            }
             if let Some(s) = pending {
                 if ends == 0 {
                     base += 64;
                     continue;
                 }
                 pending = None;
-                let block = Bits {
-                    base,
-                    starts: &mut starts,
-                    ends: &mut ends,
-                };
-                self.token_ending_first(hay, s, block, &mut skip_to, &mut f);
+                let e = base + ends.trailing_zeros() as usize + 1;
+                ends &= ends - 1;
+                self.token(hay, s, e, &mut done, &mut f);
             }
             while starts != 0 {
                 let s = base + starts.trailing_zeros() as usize;
@@ -225,120 +396,121 @@ impl AnchorTokens {
                     pending = Some(s);
                     break;
                 }
-                let block = Bits {
-                    base,
-                    starts: &mut starts,
-                    ends: &mut ends,
-                };
-                self.token_ending_first(hay, s, block, &mut skip_to, &mut f);
+                let e = base + ends.trailing_zeros() as usize + 1;
+                ends &= ends - 1;
+                self.token(hay, s, e, &mut done, &mut f);
             }
             base += 64;
         }
         if let Some(s) = pending {
             // A token running to the end of the text.
-            self.token(hay, s, n, &mut f);
+            self.token(hay, s, n, &mut done, &mut f);
         }
     }
 
-    /// The token from `s` to the first end bit of the block: takes that bit, and when the
-    /// token's chunk was reported, the bits of the tokens inside it and `skip_to`.
+    /// The text token `hay[s..e]`: the prefilter, then [`Self::look`] for the few that pass.
     #[inline(always)]
-    fn token_ending_first(
-        &self,
-        hay: &[u8],
-        s: usize,
-        block: Bits<'_>,
-        skip_to: &mut usize,
-        f: &mut impl FnMut(Found),
-    ) {
-        let e = block.base + block.ends.trailing_zeros() as usize + 1;
-        *block.ends &= *block.ends - 1;
-        if let Some(ce) = self.token(hay, s, e, f) {
-            *skip_to = ce;
-            let keep = below(ce - block.base);
-            *block.starts &= !keep;
-            *block.ends &= !keep;
-        }
-    }
-
-    /// The text token `hay[s..e]`: reports what it needs; returns the end of its chunk when
-    /// it reported one (tokens before that are done).
-    #[inline(always)]
-    fn token(&self, hay: &[u8], s: usize, e: usize, f: &mut impl FnMut(Found)) -> Option<usize> {
+    fn token(&self, hay: &[u8], s: usize, e: usize, done: &mut Done, f: &mut impl FnMut(Found)) {
         if e - s > self.max_len {
-            return None;
+            return;
         }
-        let h = token_hash(hay, s, e);
+        let words = token_words(hay, s, e, FOLD);
+        let h = token_hash(words, e - s);
         let bit = (h >> (64 - BITS)) as usize;
         if self.bits[bit >> 6] >> (bit & 63) & 1 == 0 {
-            return None;
+            return;
         }
-        self.look(hay, s, e, h, f)
+        self.look(hay, TextToken { s, e, words, h }, done, f);
     }
 
-    /// The rare path of [`Self::token`]: the token passed the prefilter.
+    /// The rare path of [`Self::token`]: the token passed the prefilter. Reports its chunk
+    /// (or the token alone) to each group it can start a match of, unless a chunk of that
+    /// group reported before holds it.
     #[inline(never)]
-    fn look(
-        &self,
-        hay: &[u8],
-        s: usize,
-        e: usize,
-        h: u64,
-        f: &mut impl FnMut(Found),
-    ) -> Option<usize> {
-        let entry = self.entry(hay, s, e, h)?;
-        if !entry.wanted(hay.get(e).copied()) {
-            return None;
+    fn look(&self, hay: &[u8], token: TextToken, done: &mut Done, f: &mut impl FnMut(Found)) {
+        let TextToken { s, e, words, h } = token;
+        let text = &hay[s..e];
+        let Some(entry) = self.entry(text, words, h) else {
+            return;
+        };
+        let next = hay.get(e).copied();
+        if let Some(lead) = &entry.anchored {
+            if s >= done.anchored && lead.wanted(next) {
+                let joined = |a: u8, b: u8| !a.is_ascii_whitespace() && !b.is_ascii_whitespace();
+                done.anchored = report(hay, (s, e), lead, joined, false, f);
+            }
         }
-        // The chunk around the token, and whether it holds another token.
-        let mut alone = true;
-        let mut cs = s;
-        while cs > 0 && !hay[cs - 1].is_ascii_whitespace() {
-            cs -= 1;
-            alone &= !WORD[usize::from(hay[cs])];
+        if s < done.exact || entry.exact.is_empty() {
+            return;
         }
-        let mut ce = e;
-        while ce < hay.len() && !hay[ce].is_ascii_whitespace() {
-            alone &= !WORD[usize::from(hay[ce])];
-            ce += 1;
+        let exact_words = token_words(hay, s, e, 0);
+        let Some((.., lead)) = entry
+            .exact
+            .iter()
+            .find(|(t, w, _)| same_token(text, exact_words, t, *w, false))
+        else {
+            return;
+        };
+        if lead.wanted(next) {
+            done.exact = report(hay, (s, e), lead, |a, b| self.linked(a, b), true, f);
         }
-        if !alone || entry.non_word_tail {
-            f(Found::Chunk { start: cs, end: ce });
-        } else if let Some(anchor) = entry.whole {
-            f(Found::Token {
+    }
+}
+
+/// Reports what one group needs of the token `hay[s..e]`, which can start one of its
+/// matches (of the exact-case group if `exact`): its chunk (`joined` tells which neighbouring
+/// bytes share one), or the token alone as the one-token pattern `lead.whole` when the
+/// chunk holds no other word byte. Returns the end of the chunk.
+#[inline]
+fn report(
+    hay: &[u8],
+    (s, e): (usize, usize),
+    lead: &Lead,
+    joined: impl Fn(u8, u8) -> bool,
+    exact: bool,
+    f: &mut impl FnMut(Found),
+) -> usize {
+    let (start, end, alone) = chunk_around(hay, s, e, joined);
+    if !alone || lead.non_word_tail {
+        f(match exact {
+            false => Found::Chunk { start, end },
+            true => Found::ExactChunk { start, end },
+        });
+    } else if let Some(n) = lead.whole {
+        f(match exact {
+            false => Found::Token {
                 start: s,
                 end: e,
-                anchor,
-            });
-        }
-        Some(ce)
+                anchor: n,
+            },
+            true => Found::ExactToken {
+                start: s,
+                end: e,
+                pattern: n,
+            },
+        });
     }
-}
-
-/// The token start and end bits left in the block at `base`.
-struct Bits<'a> {
-    base: usize,
-    starts: &'a mut u64,
-    ends: &'a mut u64,
-}
-
-/// Bits below `k` (all 64 from `k` = 64 on).
-#[inline(always)]
-fn below(k: usize) -> u64 {
-    if k >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << k) - 1
-    }
+    end
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|a| a.to_string()).collect()
+    }
+
     fn index(anchors: &[&str]) -> AnchorTokens {
-        let v: Vec<String> = anchors.iter().map(|a| a.to_string()).collect();
-        AnchorTokens::new(&v).expect("premises hold")
+        let idx = AnchorTokens::new(&strings(anchors), &[]);
+        assert!(idx.anchored, "premises hold");
+        idx
+    }
+
+    fn both(anchors: &[&str], exact: &[&str]) -> AnchorTokens {
+        let idx = AnchorTokens::new(&strings(anchors), &strings(exact));
+        assert!(idx.anchored && idx.exact, "premises hold");
+        idx
     }
 
     fn found(idx: &AnchorTokens, text: &str) -> Vec<Found> {
@@ -350,8 +522,62 @@ mod tests {
     #[test]
     fn premises_checked() {
         for bad in ["", "-x", "two words", "tab\tx", "'quoted'"] {
-            assert!(AnchorTokens::new(&[bad.to_string()]).is_none(), "{bad:?}");
+            let idx = AnchorTokens::new(&strings(&[bad]), &strings(&["AI"]));
+            assert!(!idx.anchored && idx.exact, "{bad:?}");
         }
+        // Exact-case patterns may hold whitespace, but must start with a word byte.
+        assert!(AnchorTokens::new(&[], &strings(&["AI will", "a\tb"])).exact);
+        for bad in ["", "-x", " AI", ".NET"] {
+            let idx = AnchorTokens::new(&strings(&["robot"]), &strings(&["AI", bad]));
+            assert!(idx.anchored && !idx.exact, "{bad:?}");
+        }
+        let none = AnchorTokens::new(&[], &[]);
+        assert!(!none.anchored && !none.exact);
+        assert_eq!(found(&none, "robot AI"), vec![]);
+    }
+
+    #[test]
+    fn token_words_compare_whole_tokens() {
+        let same = |text: &str, token: &str, folded: bool| {
+            let fold = if folded { FOLD } else { 0 };
+            let (t, k) = (text.as_bytes(), token.as_bytes());
+            let words = token_words(t, 0, t.len(), fold);
+            same_token(t, words, k, token_words(k, 0, k.len(), fold), folded)
+        };
+        assert!(same("SkyNet", "skynet", true));
+        assert!(!same("SkyNet", "skynet", false));
+        assert!(same("JARVIS", "JARVIS", false));
+        assert!(!same("skynets", "skynet", true));
+        assert!(!same("A_I", "a_i", false));
+        assert!(same("A_I", "a_i", true));
+        assert!(same("a_b", "A_B", true));
+        assert!(!same("a_b", "a_c", true));
+        // 9 to 16 bytes: head and tail words overlap and cover every byte.
+        assert!(same("Superintelligent", "superintelligent", true));
+        assert!(!same("superintalligent", "superintelligent", true));
+        assert!(!same("Superintelligent", "superintelligent", false));
+        // Longer: the middle bytes are compared one by one.
+        assert!(same("SuperIntelligences", "superintelligences", true));
+        assert!(!same("superintalligences", "superintelligences", true));
+        assert!(!same("SuperIntelligences", "superintelligences", false));
+        assert!(same("superintelligences", "superintelligences", false));
+    }
+
+    #[test]
+    fn chunks_around_tokens() {
+        let not_space = |a: u8, b: u8| !a.is_ascii_whitespace() && !b.is_ascii_whitespace();
+        assert_eq!(chunk_around(b"(robots) x", 1, 7, not_space), (0, 8, true));
+        assert_eq!(
+            chunk_around(b"a robot's arm", 2, 7, not_space),
+            (2, 9, false)
+        );
+        assert_eq!(chunk_around(b"robot", 0, 5, not_space), (0, 5, true));
+        assert_eq!(chunk_around(b"x-robot", 2, 7, not_space), (0, 7, false));
+        // Any rule for joining neighbours: here, only `-` joins.
+        let dash = |a: u8, b: u8| a == b'-' || b == b'-';
+        assert_eq!(chunk_around(b"T-X, MU-TH", 0, 1, dash), (0, 3, false));
+        assert_eq!(chunk_around(b"T-X, MU-TH", 5, 7, dash), (5, 9, false));
+        assert_eq!(chunk_around(b"-AI--", 1, 3, dash), (0, 5, true));
     }
 
     #[test]
@@ -405,17 +631,124 @@ mod tests {
     }
 
     #[test]
+    fn exact_case_tokens_and_chunks() {
+        let idx = both(
+            &["robot"],
+            &["AI", "AI will", "A.I.", "T-X", "Data", "DATA"],
+        );
+        // `I ` and ` w` are links (from `AI will`), `e ` and ` i` are not.
+        assert_eq!(
+            found(&idx, "the AI is"),
+            vec![Found::ExactToken {
+                start: 4,
+                end: 6,
+                pattern: 0
+            }]
+        );
+        // Exact case: `ai`, `Ai` and `Will` do not count.
+        assert_eq!(found(&idx, "the ai is; Ai"), vec![]);
+        assert_eq!(
+            found(&idx, "AI Will, AI will."),
+            vec![
+                Found::ExactToken {
+                    start: 0,
+                    end: 2,
+                    pattern: 0
+                },
+                Found::ExactChunk { start: 9, end: 16 },
+            ]
+        );
+        // "a" and "A" followed by anything but `.` need no look.
+        assert_eq!(found(&idx, "a cat. A dog."), vec![]);
+        assert_eq!(
+            found(&idx, "(A.I.) T-X"),
+            vec![
+                Found::ExactChunk { start: 1, end: 5 },
+                Found::ExactChunk { start: 7, end: 10 },
+            ]
+        );
+        // `. ` is no link: `A.I.` and `AI` are chunks of their own.
+        assert_eq!(
+            found(&idx, "A.I. AI"),
+            vec![
+                Found::ExactChunk { start: 0, end: 4 },
+                Found::ExactToken {
+                    start: 5,
+                    end: 7,
+                    pattern: 0
+                },
+            ]
+        );
+        // A chunk's search covers the tokens inside it: `X` in `T-X` is not reported again.
+        let tx = both(&["robot"], &["T-X", "X"]);
+        assert_eq!(
+            found(&tx, "T-X X"),
+            vec![
+                Found::ExactChunk { start: 0, end: 3 },
+                Found::ExactToken {
+                    start: 4,
+                    end: 5,
+                    pattern: 1
+                },
+            ]
+        );
+        // Each case variant of a token is its own pattern.
+        assert_eq!(
+            found(&idx, "Data DATA data"),
+            vec![
+                Found::ExactToken {
+                    start: 0,
+                    end: 4,
+                    pattern: 4
+                },
+                Found::ExactToken {
+                    start: 5,
+                    end: 9,
+                    pattern: 5
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn one_token_serves_both_groups() {
+        let idx = both(&["data", "robot"], &["Data", "AI"]);
+        assert_eq!(
+            found(&idx, "robot/AI Data"),
+            vec![
+                Found::Chunk { start: 0, end: 8 },
+                Found::ExactToken {
+                    start: 6,
+                    end: 8,
+                    pattern: 1
+                },
+                Found::Token {
+                    start: 9,
+                    end: 13,
+                    anchor: 0
+                },
+                Found::ExactToken {
+                    start: 9,
+                    end: 13,
+                    pattern: 0
+                },
+            ]
+        );
+    }
+
+    #[test]
     fn long_tokens_and_block_edges() {
         let long = "superintelligences";
-        let idx = index(&[long, "ai_safety"]);
+        let idx = both(&[long, "ai_safety"], &["AI will"]);
         for pad in 55..70 {
             let text = format!(
-                "{} {} {}",
+                "{} {} {} AI will",
                 "z".repeat(pad),
                 long.to_uppercase(),
                 "AI_Safety"
             );
             let start = pad + 1;
+            let safety = start + long.len() + 1;
             assert_eq!(
                 found(&idx, &text),
                 vec![
@@ -425,9 +758,13 @@ mod tests {
                         anchor: 0
                     },
                     Found::Token {
-                        start: start + long.len() + 1,
-                        end: text.len(),
+                        start: safety,
+                        end: safety + 9,
                         anchor: 1
+                    },
+                    Found::ExactChunk {
+                        start: safety + 10,
+                        end: text.len()
                     },
                 ],
                 "{pad}"

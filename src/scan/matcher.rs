@@ -9,16 +9,19 @@
 //! Why: the full expanded set (~3,000 patterns) compiled to a 13 MB DFA that missed the CPU
 //! caches and ran at 222 MiB/s on the corpus; ~700 anchor words make a DFA that fits in L2.
 //! Short or common first words ("a", "the", "not") never become anchors unless a pattern
-//! has nothing longer, which keeps candidate counts low. The automaton itself only sees the
-//! few text chunks that can hold an anchor match; one-token anchors alone in their chunk are
-//! looked up directly (`scan/anchor_tokens.rs`).
+//! has nothing longer, which keeps candidate counts low.
+//!
+//! Neither the anchor automaton nor the exact-case one reads the whole text: one pass over
+//! the text's tokens (`scan/anchor_tokens.rs`) finds the few short chunks that can hold a
+//! match of either, and answers directly where a chunk is a single one-token pattern.
 //!
 //! - The ASCII-case-insensitive step runs on the original bytes of every text, ASCII or not;
 //!   patterns whose non-ASCII characters have no case (`’`, `·`) belong here too.
 //! - `exact`: `=`-prefixed patterns, matched with exact case. Bare 2-3 letter acronyms live
 //!   here (`AI`, `AGI`, `HAL`): case-insensitive "ai" matched inside "said"/"again" made up
 //!   95% of raw matches in an earlier measurement, while uppercase `AI` is the form English
-//!   text actually uses. Few patterns, so aho-corasick's prefilter skips most of the text.
+//!   text actually uses. Matched as written (a space matches one space), so `AI will` does
+//!   not span a line break.
 //! - `unicode_ci`: patterns with non-ASCII *cased* letters; runs only when the text is not
 //!   ASCII, over a lowercased copy with a byte-offset map back to the original. The default
 //!   lexicon has none, so it never runs.
@@ -59,6 +62,9 @@ pub struct Matcher {
     anchored: Option<AnchorGroup>,
     exact: Option<Group>,
     unicode_ci: Option<Group>,
+    /// Which parts of a text the anchor and exact-case automata need to see; a group the
+    /// index does not cover (or `None`) is searched over the whole text.
+    tokens: Option<AnchorTokens>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,8 +92,12 @@ struct AnchorGroup {
     ac: AhoCorasick,
     /// Per anchor: its patterns, longest first.
     buckets: Vec<Vec<Anchored>>,
-    /// Which parts of a text the automaton needs to see; `None`: run it over the whole text.
-    tokens: Option<AnchorTokens>,
+}
+
+/// A raw match of the anchor or the exact-case automaton: start, end, pattern number.
+enum Raw {
+    Anchor(usize, usize, usize),
+    Exact(usize, usize, usize),
 }
 
 /// Automaton construction failed (pattern set too large for any automaton kind).
@@ -263,9 +273,10 @@ fn anchor_of(p: &str) -> (usize, usize) {
     best
 }
 
-fn build_anchored(pats: &[&Pattern]) -> Result<Option<AnchorGroup>, BuildError> {
+/// The anchor group and its anchors (numbered as in the automaton).
+fn build_anchored(pats: &[&Pattern]) -> Result<(Option<AnchorGroup>, Vec<String>), BuildError> {
     if pats.is_empty() {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     }
     let mut anchors: Vec<String> = Vec::new();
     let mut index = std::collections::HashMap::new();
@@ -295,11 +306,11 @@ fn build_anchored(pats: &[&Pattern]) -> Result<Option<AnchorGroup>, BuildError> 
         b.sort_by_key(|x| std::cmp::Reverse(x.len));
     }
     let texts: Vec<&str> = anchors.iter().map(String::as_str).collect();
-    Ok(Some(AnchorGroup {
+    let group = AnchorGroup {
         ac: build_ac(&texts, true)?,
         buckets,
-        tokens: AnchorTokens::new(&anchors),
-    }))
+    };
+    Ok((Some(group), anchors))
 }
 
 /// The anchor words of the case-insensitive patterns (sorted, distinct); for diagnostics.
@@ -364,12 +375,16 @@ impl Matcher {
         let mut ci: Vec<&Pattern> = table.ascii_ci.iter().filter(|p| !is_neg(p)).collect();
         ci.extend(caseless.into_iter().filter(|p| !is_neg(p)));
         let exact: Vec<&Pattern> = table.exact.iter().collect();
+        let exact_texts: Vec<String> = exact.iter().map(|p| p.text.clone()).collect();
+        let (anchored, anchors) = build_anchored(&ci)?;
+        let tokens = AnchorTokens::new(&anchors, &exact_texts);
         Ok(Matcher {
             negations,
             negation_first,
-            anchored: build_anchored(&ci)?,
+            anchored,
             exact: build_group(&exact, false)?,
             unicode_ci: build_group(&cased, false)?,
+            tokens: (tokens.anchored || tokens.exact).then_some(tokens),
         })
     }
 
@@ -407,26 +422,83 @@ impl Matcher {
         None
     }
 
-    /// Only the anchor automaton pass (no verification, no boundary checks); for benchmarks.
-    /// Counts the raw matches in the chunks the prefilter lets through.
+    /// Only the pass of the anchor and exact-case automata (no verification, no boundary
+    /// checks); for benchmarks. Counts the raw matches in the chunks the token index lets
+    /// through, plus its direct answers.
     pub fn count_raw_ascii(&self, text: &str) -> usize {
-        let Some(g) = &self.anchored else {
-            return 0;
-        };
         let mut n = 0;
-        g.candidates(text, |_, _, _| n += 1);
+        self.raw_matches(text, |_| n += 1);
         n
+    }
+
+    /// Calls `f` for every raw match of the anchor and exact-case automata that a search
+    /// over the whole text would report and that can lie on word boundaries (plus some that
+    /// do not), in text order within each group.
+    #[inline]
+    fn raw_matches(&self, text: &str, mut f: impl FnMut(Raw)) {
+        let (anchored, exact) = (self.anchored.as_ref(), self.exact.as_ref());
+        if let Some(tokens) = &self.tokens {
+            tokens.scan(text.as_bytes(), |found| match found {
+                Found::Token { start, end, anchor } => f(Raw::Anchor(start, end, anchor as usize)),
+                Found::Chunk { start, end } => {
+                    for m in anchored
+                        .into_iter()
+                        .flat_map(|g| in_span(&g.ac, text, start, end))
+                    {
+                        f(Raw::Anchor(m.start(), m.end(), m.pattern().as_usize()));
+                    }
+                }
+                Found::ExactToken {
+                    start,
+                    end,
+                    pattern,
+                } => f(Raw::Exact(start, end, pattern as usize)),
+                Found::ExactChunk { start, end } => {
+                    for m in exact
+                        .into_iter()
+                        .flat_map(|g| in_span(&g.ac, text, start, end))
+                    {
+                        f(Raw::Exact(m.start(), m.end(), m.pattern().as_usize()));
+                    }
+                }
+            });
+        }
+        let covered = self
+            .tokens
+            .as_ref()
+            .map_or((false, false), |t| (t.anchored, t.exact));
+        if let Some(g) = anchored.filter(|_| !covered.0) {
+            for m in g.ac.find_iter(text) {
+                f(Raw::Anchor(m.start(), m.end(), m.pattern().as_usize()));
+            }
+        }
+        if let Some(g) = exact.filter(|_| !covered.1) {
+            for m in g.ac.find_iter(text) {
+                f(Raw::Exact(m.start(), m.end(), m.pattern().as_usize()));
+            }
+        }
     }
 
     /// Finds word-bounded hits, sorted by start, non-overlapping; appends to `out` (cleared).
     pub fn find(&self, text: &str, out: &mut Vec<RawHit>) {
         out.clear();
-        if let Some(g) = &self.anchored {
-            push_anchored(g, text, out);
-        }
-        if let Some(g) = &self.exact {
-            push_bounded(g, text, text, None, out);
-        }
+        let hay = text.as_bytes();
+        // Exact-case hits go after the anchored ones, as when each group searched the whole
+        // text in turn: `resolve_overlaps` keeps the first of two hits with the same span.
+        let mut exact_hits = Vec::new();
+        self.raw_matches(text, |raw| match raw {
+            Raw::Anchor(start, end, anchor) => {
+                if let Some(g) = &self.anchored {
+                    push_anchor_match(g, text, hay, (start, end, anchor), out);
+                }
+            }
+            Raw::Exact(start, end, pattern) => {
+                if let Some(g) = &self.exact {
+                    push_bounded_hit(g, text, text, None, (start, end, pattern), &mut exact_hits);
+                }
+            }
+        });
+        out.append(&mut exact_hits);
         if let Some(g) = &self.unicode_ci {
             if !text.is_ascii() {
                 let (lower, map) = lowercase_with_map(text);
@@ -518,35 +590,6 @@ fn verify_backward(hay: &[u8], mut i: usize, pat: &[u8]) -> Option<usize> {
     Some(i)
 }
 
-impl AnchorGroup {
-    /// Calls `f(start, end, anchor)` for every raw anchor match a whole-text search would
-    /// report that can lie on word boundaries (plus some that do not), in order.
-    #[inline]
-    fn candidates(&self, text: &str, mut f: impl FnMut(usize, usize, usize)) {
-        match &self.tokens {
-            None => self
-                .ac
-                .find_iter(text)
-                .for_each(|m| f(m.start(), m.end(), m.pattern().as_usize())),
-            Some(tokens) => tokens.scan(text.as_bytes(), |found| match found {
-                Found::Token { start, end, anchor } => f(start, end, anchor as usize),
-                Found::Chunk { start, end } => {
-                    for m in self.ac.find_iter(Input::new(text).span(start..end)) {
-                        f(m.start(), m.end(), m.pattern().as_usize());
-                    }
-                }
-            }),
-        }
-    }
-}
-
-fn push_anchored(g: &AnchorGroup, text: &str, out: &mut Vec<RawHit>) {
-    let hay = text.as_bytes();
-    g.candidates(text, |start, end, anchor| {
-        push_anchor_match(g, text, hay, (start, end, anchor), out)
-    });
-}
-
 /// Verifies the patterns of `anchor` around its occurrence at `start..end`.
 #[inline]
 fn push_anchor_match(
@@ -594,27 +637,53 @@ fn push_anchor_match(
 
 fn push_bounded(g: &Group, hay: &str, orig: &str, map: Option<&[usize]>, out: &mut Vec<RawHit>) {
     for m in g.ac.find_iter(hay) {
-        if !on_word_boundaries(hay, m.start(), m.end()) {
-            continue;
-        }
-        let Some(&(category, term, weight)) = g.pats.get(m.pattern().as_usize()) else {
-            continue;
-        };
-        let (start, end) = match map {
-            None => (m.start(), m.end()),
-            Some(map) => (
-                map.get(m.start()).copied().unwrap_or(orig.len()),
-                map.get(m.end()).copied().unwrap_or(orig.len()),
-            ),
-        };
-        out.push(RawHit {
-            start,
-            end,
-            category,
-            term,
-            weight,
-        });
+        let raw = (m.start(), m.end(), m.pattern().as_usize());
+        push_bounded_hit(g, hay, orig, map, raw, out);
     }
+}
+
+/// Keeps the match `start..end` of pattern `pattern` of `g` in `hay` if it lies on word
+/// boundaries, at its offsets in `orig` (`map`: from `hay` offsets to `orig` ones).
+#[inline]
+fn push_bounded_hit(
+    g: &Group,
+    hay: &str,
+    orig: &str,
+    map: Option<&[usize]>,
+    (m_start, m_end, pattern): (usize, usize, usize),
+    out: &mut Vec<RawHit>,
+) {
+    if !on_word_boundaries(hay, m_start, m_end) {
+        return;
+    }
+    let Some(&(category, term, weight)) = g.pats.get(pattern) else {
+        return;
+    };
+    let (start, end) = match map {
+        None => (m_start, m_end),
+        Some(map) => (
+            map.get(m_start).copied().unwrap_or(orig.len()),
+            map.get(m_end).copied().unwrap_or(orig.len()),
+        ),
+    };
+    out.push(RawHit {
+        start,
+        end,
+        category,
+        term,
+        weight,
+    });
+}
+
+/// The matches of `ac` in `text[start..end]`, as a whole-text search would report them when no
+/// match can cross the ends of the span.
+fn in_span<'a>(
+    ac: &'a AhoCorasick,
+    text: &'a str,
+    start: usize,
+    end: usize,
+) -> aho_corasick::FindIter<'a, 'a> {
+    ac.find_iter(Input::new(text).span(start..end))
 }
 
 /// Leftmost-longest across groups: sort by (start, longest first), drop overlapped hits.
@@ -764,6 +833,45 @@ mod tests {
         }
         // Not vacuous: many of the pairs verify.
         assert!(verified >= 20, "{verified}");
+    }
+
+    /// The token index answers exactly as searching the whole text with each automaton,
+    /// on the shapes where chunking could go wrong: a longer exact match that fails its
+    /// boundary hides a shorter one (`AI couldn't` has no `AI` hit), exact patterns with a
+    /// space, case variants, chunks at block edges, non-ASCII neighbours.
+    #[test]
+    fn token_index_equals_whole_text_search() {
+        let indexed =
+            Matcher::new(&crate::lexicon::Lexicon::default_english().compile()).expect("matcher");
+        let coverage = indexed.tokens.as_ref().map(|t| (t.anchored, t.exact));
+        assert_eq!(coverage, Some((true, true)));
+        let mut whole = indexed.clone();
+        whole.tokens = None;
+        let texts = [
+            "The AI couldn't stop. AI could not; AI could, AIs will, AIs willingly.",
+            "AI will\nAI  will AI\twill xAI will éAI AIé A.I. A.I.s (A.I.) A.I.-made",
+            "T-X, T-1000 and T-800; the MU-TH-UR 6000; M-5 unit; Mother, mother, MOTHER.",
+            "Data and DATA, JARVIS and Jarvis: HAL 9000, HAL's, HALO, the AGI/ASI takeover.",
+            "Skynet, Colossus: The Forbin Project, the robot's uprising; robots will rise up.",
+        ];
+        let mut checked = 0;
+        for t in texts {
+            // Every offset of the text against the 64-byte blocks of the token pass.
+            for pad in 0..70 {
+                let text = format!("{}{t}", " ".repeat(pad));
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                indexed.find(&text, &mut a);
+                whole.find(&text, &mut b);
+                assert_eq!(a, b, "{text:?}");
+                checked += a.len();
+            }
+        }
+        // Not vacuous: the texts hold many hits of both groups.
+        assert!(checked >= 70 * 25, "{checked}");
+        let mut hits = Vec::new();
+        indexed.find("The AI couldn't. The AI could.", &mut hits);
+        let spans: Vec<(usize, usize)> = hits.iter().map(|h| (h.start, h.end)).collect();
+        assert_eq!(spans, vec![(21, 29)]);
     }
 
     #[test]
