@@ -9,16 +9,17 @@
 //!
 //! The skim is exact or it declines. It returns `None` for any line it does not fully handle,
 //! and the caller then runs the serde_json path, which also writes every error message. It
-//! declines on: control bytes anywhere in the line (so the only whitespace between tokens is a
-//! space, and no string can hold a raw control byte), escaped keys, `\u` surrogates that are not
-//! a high-low pair, a wanted number that is not a plain integer of at most 18 digits, nesting
-//! deeper than [`MAX_DEPTH`], and anything that is not valid JSON. For a line it accepts it
+//! declines on: whitespace other than a space between tokens (tabs and CRs, rare in JSONL),
+//! raw control bytes in strings (JSON forbids them; the string scan stops on them), escaped
+//! keys, `\u` surrogates that are not a high-low pair, a wanted number that is not a plain
+//! integer of at most 18 digits, nesting deeper than [`MAX_DEPTH`], and anything that is not
+//! valid JSON. For a line it accepts it
 //! fills exactly the values serde_json's path fills (a differential test below compares them).
 
 use std::borrow::Cow;
 
 use super::jsonl::{Captured, JsonPlan};
-use crate::scan::bytemask::{block_at, quote_or_backslash_mask, quote_or_backslash_mask16};
+use crate::scan::bytemask::{block_at, string_stop_mask, string_stop_mask16};
 
 /// Deeper nesting goes to serde_json (its own limit is 128).
 const MAX_DEPTH: usize = 64;
@@ -31,9 +32,6 @@ pub(super) fn skim<'de>(
     live: u64,
     values: &mut [Option<Captured<'de>>],
 ) -> Option<()> {
-    if has_control_byte(line.as_bytes()) {
-        return None;
-    }
     let mut s = Skim { s: line, i: 0 };
     s.spaces();
     if s.peek()? != b'{' {
@@ -42,13 +40,6 @@ pub(super) fn skim<'de>(
     s.object(plan, 0, live, values)?;
     s.spaces();
     (s.i == line.len()).then_some(())
-}
-
-/// True when `b` holds a byte below 0x20; written as a branch-free fold per 64 bytes so it
-/// vectorises.
-fn has_control_byte(b: &[u8]) -> bool {
-    b.chunks(64)
-        .any(|c| c.iter().fold(0u8, |a, &x| a | u8::from(x < 0x20)) != 0)
 }
 
 /// A cursor over one line.
@@ -76,7 +67,7 @@ impl<'de> Skim<'de> {
         (self.next()? == c).then_some(())
     }
 
-    /// Skips spaces: the line has no control bytes, so no other JSON whitespace.
+    /// Skips spaces; other JSON whitespace (tab, CR) makes the next token fail: declined.
     fn spaces(&mut self) {
         while self.peek() == Some(b' ') {
             self.i += 1;
@@ -93,12 +84,18 @@ impl<'de> Skim<'de> {
         let mut escaped = false;
         loop {
             self.i = string_stop(b, self.i)?;
-            if b[self.i] == b'"' {
-                self.i += 1;
-                return Some((start, self.i - 1, escaped));
+            match b[self.i] {
+                b'"' => {
+                    self.i += 1;
+                    return Some((start, self.i - 1, escaped));
+                }
+                b'\\' => {
+                    escaped = true;
+                    self.i += escape_len(&b[self.i..])?;
+                }
+                // A raw control byte, which JSON forbids in strings.
+                _ => return None,
             }
-            escaped = true;
-            self.i += escape_len(&b[self.i..])?;
         }
     }
 
@@ -319,20 +316,20 @@ impl<'de> Skim<'de> {
     }
 }
 
-/// The first `"` or `\\` in `b` from `at` on. Most strings of a line are short keys and
-/// values, so this looks at 16 bytes first, then 64 at a time, inline rather than calling
-/// `memchr2` (whose setup cost more than the scan for them).
+/// The first `"`, `\\` or control byte in `b` from `at` on. Most strings of a line are short
+/// keys and values, so this looks at 16 bytes first, then 64 at a time, inline rather than
+/// calling `memchr2` (whose setup cost more than the scan for them).
 #[inline]
 fn string_stop(b: &[u8], mut at: usize) -> Option<usize> {
     if let Some(first) = b.get(at..at + 16) {
-        let mask = quote_or_backslash_mask16(first.try_into().expect("16 bytes"));
+        let mask = string_stop_mask16(first.try_into().expect("16 bytes"));
         if mask != 0 {
             return Some(at + mask.trailing_zeros() as usize);
         }
         at += 16;
     }
     while at < b.len() {
-        let mask = quote_or_backslash_mask(&block_at(b, at, b'"'));
+        let mask = string_stop_mask(&block_at(b, at, b'"'));
         if mask != 0 {
             let i = at + mask.trailing_zeros() as usize;
             return (i < b.len()).then_some(i);
@@ -432,7 +429,7 @@ mod tests {
     }
 
     #[test]
-    fn string_stop_finds_the_first_quote_or_backslash() {
+    fn string_stop_finds_the_first_quote_backslash_or_control_byte() {
         let mut b = vec![b'a'; 200];
         assert_eq!(string_stop(&b, 0), None);
         b[130] = b'\\';
@@ -445,15 +442,7 @@ mod tests {
         // Padding past the end is a quote, which must not be reported.
         assert_eq!(string_stop(b"abc", 1), None);
         assert_eq!(string_stop(b"", 0), None);
-    }
-
-    #[test]
-    fn control_bytes_are_found_in_any_chunk() {
-        assert!(!has_control_byte(b"plain text"));
-        let mut long = vec![b'a'; 200];
-        assert!(!has_control_byte(&long));
-        long[150] = b'\t';
-        assert!(has_control_byte(&long));
+        assert_eq!(string_stop(b"ab\tc\"", 0), Some(2));
     }
 
     fn skimmed(line: &str) -> Option<Vec<Option<String>>> {
@@ -472,6 +461,9 @@ mod tests {
     fn declines_what_it_does_not_handle() {
         for line in [
             "{\"text\":\"a\"}\t",
+            "{\"text\":\"raw\ttab\"}",
+            "{\"text\":\"a\",\t\"id\":\"b\"}",
+            "{\"id\":\"a\u{1}\",\"text\":\"a\"}",
             r#"{"te\u0078t":"a"}"#,
             r#"{"id":1.5,"text":"a"}"#,
             r#"{"id":-0,"text":"a"}"#,

@@ -80,16 +80,24 @@ pub(crate) fn space_mask(block: &Block) -> u64 {
     }
 }
 
-/// Bit `k` set when `block[k]` ends a run of JSON string content: `"` or `\\`.
+/// Bytes that end a run of plain JSON string content: `"`, `\\`, and the control bytes below
+/// 0x20 that JSON forbids inside strings.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
-pub(crate) fn quote_or_backslash_mask(block: &Block) -> u64 {
+pub(crate) fn is_string_stop(c: u8) -> bool {
+    c == b'"' || c == b'\\' || c < 0x20
+}
+
+/// Bit `k` set when `block[k]` is an [`is_string_stop`] byte.
+#[inline(always)]
+pub(crate) fn string_stop_mask(block: &Block) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
-        sse2::masks(block, |v| [sse2::or(sse2::eq(v, b'"'), sse2::eq(v, b'\\'))])[0]
+        sse2::masks(block, |v| [sse2::string_stop(v)])[0]
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        scalar_mask(block, |c| c == b'"' || c == b'\\')
+        scalar_mask(block, is_string_stop)
     }
 }
 
@@ -107,23 +115,23 @@ pub(crate) fn at_most_space_mask(block: &Block) -> u64 {
     }
 }
 
-/// [`quote_or_backslash_mask`] of 16 bytes: a cheaper first look for short strings.
+/// [`string_stop_mask`] of 16 bytes: a cheaper first look for short strings.
 #[inline(always)]
-pub(crate) fn quote_or_backslash_mask16(bytes: &[u8; 16]) -> u16 {
+pub(crate) fn string_stop_mask16(bytes: &[u8; 16]) -> u16 {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;
         // SAFETY: SSE2 is in the x86_64 baseline; the unaligned load reads the 16 bytes.
         unsafe {
-            let v = _mm_loadu_si128(bytes.as_ptr().cast());
-            _mm_movemask_epi8(sse2::or(sse2::eq(v, b'"'), sse2::eq(v, b'\\'))) as u16
+            _mm_movemask_epi8(sse2::string_stop(_mm_loadu_si128(bytes.as_ptr().cast()))) as u16
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        bytes.iter().enumerate().fold(0u16, |m, (k, &c)| {
-            m | u16::from(c == b'"' || c == b'\\') << k
-        })
+        bytes
+            .iter()
+            .enumerate()
+            .fold(0u16, |m, (k, &c)| m | u16::from(is_string_stop(c)) << k)
     }
 }
 
@@ -220,6 +228,12 @@ mod sse2 {
         unsafe { _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(max as i8)), v) }
     }
 
+    /// `"`, `\\` or a byte below 0x20.
+    #[inline(always)]
+    pub(super) fn string_stop(v: __m128i) -> __m128i {
+        or(or(eq(v, b'"'), eq(v, b'\\')), at_most(v, 0x1F))
+    }
+
     /// `[A-Za-z0-9_]`.
     #[inline(always)]
     pub(super) fn word(v: __m128i) -> __m128i {
@@ -277,10 +291,10 @@ mod tests {
             assert_eq!(m.newline, scalar_mask(&b, |c| c == b'\n'));
             assert_eq!(m.punct, scalar_mask(&b, |c| b".!?".contains(&c)));
             assert_eq!(at_most_space_mask(&b), scalar_mask(&b, |c| c <= 0x20));
-            let quotes = scalar_mask(&b, |c| c == b'"' || c == b'\\');
-            assert_eq!(quote_or_backslash_mask(&b), quotes);
+            let stops = scalar_mask(&b, is_string_stop);
+            assert_eq!(string_stop_mask(&b), stops);
             let first: &[u8; 16] = b[..16].try_into().unwrap();
-            assert_eq!(u64::from(quote_or_backslash_mask16(first)), quotes & 0xFFFF);
+            assert_eq!(u64::from(string_stop_mask16(first)), stops & 0xFFFF);
         }
     }
 
