@@ -13,13 +13,13 @@
 //! raw control bytes in strings (JSON forbids them; the string scan stops on them), escaped
 //! keys, `\u` surrogates that are not a high-low pair, a wanted number that is not a plain
 //! integer of at most 18 digits, nesting deeper than [`MAX_DEPTH`], and anything that is not
-//! valid JSON. For a line it accepts it
-//! fills exactly the values serde_json's path fills (a differential test below compares them).
+//! valid JSON. For a line it accepts it fills exactly the values serde_json's path fills (a
+//! differential test in `jsonl.rs` compares them).
 
 use std::borrow::Cow;
 
 use super::jsonl::{Captured, JsonPlan};
-use crate::scan::bytemask::{block_at, string_stop_mask, string_stop_mask16};
+use crate::scan::bytemask::find_string_stop;
 
 /// Deeper nesting goes to serde_json (its own limit is 128).
 const MAX_DEPTH: usize = 64;
@@ -29,7 +29,6 @@ const MAX_DEPTH: usize = 64;
 pub(super) fn skim<'de>(
     line: &'de str,
     plan: &JsonPlan,
-    live: u64,
     values: &mut [Option<Captured<'de>>],
 ) -> Option<()> {
     let mut s = Skim { s: line, i: 0 };
@@ -37,7 +36,7 @@ pub(super) fn skim<'de>(
     if s.peek()? != b'{' {
         return None;
     }
-    s.object(plan, 0, live, values)?;
+    s.object(plan, 0, plan.all_live(), values)?;
     s.spaces();
     (s.i == line.len()).then_some(())
 }
@@ -83,7 +82,7 @@ impl<'de> Skim<'de> {
         let start = self.i;
         let mut escaped = false;
         loop {
-            self.i = string_stop(b, self.i)?;
+            self.i = find_string_stop(b, self.i)?;
             match b[self.i] {
                 b'"' => {
                     self.i += 1;
@@ -173,35 +172,11 @@ impl<'de> Skim<'de> {
                 self.i += 1;
                 self.string().map(drop)
             }
-            b'{' => {
-                self.i += 1;
-                self.spaces();
-                if self.peek()? == b'}' {
-                    self.i += 1;
-                    return Some(());
-                }
-                loop {
-                    self.key()?;
-                    self.skip(depth + 1)?;
-                    if self.after_member(b'}')? {
-                        return Some(());
-                    }
-                }
-            }
-            b'[' => {
-                self.i += 1;
-                self.spaces();
-                if self.peek()? == b']' {
-                    self.i += 1;
-                    return Some(());
-                }
-                loop {
-                    self.skip(depth + 1)?;
-                    if self.after_member(b']')? {
-                        return Some(());
-                    }
-                }
-            }
+            b'{' => self.members(b'{', b'}', |s| {
+                s.key()?;
+                s.skip(depth + 1)
+            }),
+            b'[' => self.members(b'[', b']', |s| s.skip(depth + 1)),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
@@ -222,16 +197,29 @@ impl<'de> Skim<'de> {
         Some(&self.s[start..end])
     }
 
-    /// After a member: spaces, then `,` (more follow: true) or `close` (done: false).
-    fn after_member(&mut self, close: u8) -> Option<bool> {
+    /// An object or array: `open`, then `member` (which reads one key and value, or one
+    /// element) for each member, separated by commas, then `close`.
+    #[inline(always)]
+    fn members(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut member: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.expect(open)?;
         self.spaces();
-        match self.next()? {
-            b',' => {
-                self.spaces();
-                Some(false)
+        if self.peek()? == close {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            member(self)?;
+            self.spaces();
+            match self.next()? {
+                b',' => self.spaces(),
+                c if c == close => return Some(()),
+                _ => return None,
             }
-            c if c == close => Some(true),
-            _ => None,
         }
     }
 
@@ -246,31 +234,23 @@ impl<'de> Skim<'de> {
         if depth > MAX_DEPTH {
             return None;
         }
-        self.expect(b'{')?;
-        self.spaces();
-        if self.peek()? == b'}' {
-            self.i += 1;
-            return Some(());
-        }
-        loop {
-            let key = self.key()?;
+        self.members(b'{', b'}', |s| {
+            let key = s.key()?;
             let (matching, leaves) = plan.match_key(depth, live, key);
             if matching == 0 {
-                self.skip(depth + 1)?;
+                s.skip(depth + 1)
             } else if leaves != 0 {
-                let v = self.leaf(depth + 1)?;
-                super::jsonl::store(values, leaves, v);
-            } else if self.peek()? == b'{' {
-                self.object(plan, depth + 1, matching, values)?;
+                let v = s.leaf(depth + 1)?;
+                super::jsonl::store(&mut *values, leaves, v);
+                Some(())
+            } else if s.peek()? == b'{' {
+                s.object(plan, depth + 1, matching, &mut *values)
             } else {
                 // serde_json parses this value (as a non-object it is then ignored): a
                 // number must be one it can hold exactly.
-                self.wanted_scalar_or_skip(depth + 1)?;
+                s.wanted_scalar_or_skip(depth + 1)
             }
-            if self.after_member(b'}')? {
-                return Some(());
-            }
-        }
+        })
     }
 
     /// A value serde_json would deserialize rather than ignore, when it is not an object.
@@ -314,29 +294,6 @@ impl<'de> Skim<'de> {
             _ => Captured::Number(self.plain_integer()?.to_string()),
         })
     }
-}
-
-/// The first `"`, `\\` or control byte in `b` from `at` on. Most strings of a line are short
-/// keys and values, so this looks at 16 bytes first, then 64 at a time, inline rather than
-/// calling `memchr2` (whose setup cost more than the scan for them).
-#[inline]
-fn string_stop(b: &[u8], mut at: usize) -> Option<usize> {
-    if let Some(first) = b.get(at..at + 16) {
-        let mask = string_stop_mask16(first.try_into().expect("16 bytes"));
-        if mask != 0 {
-            return Some(at + mask.trailing_zeros() as usize);
-        }
-        at += 16;
-    }
-    while at < b.len() {
-        let mask = string_stop_mask(&block_at(b, at, b'"'));
-        if mask != 0 {
-            let i = at + mask.trailing_zeros() as usize;
-            return (i < b.len()).then_some(i);
-        }
-        at += 64;
-    }
-    None
 }
 
 /// Length of the escape at the start of `b` (which starts with `\`), if valid and handled:
@@ -428,27 +385,10 @@ mod tests {
         assert_eq!(escape_len(br"\u00g0"), None);
     }
 
-    #[test]
-    fn string_stop_finds_the_first_quote_backslash_or_control_byte() {
-        let mut b = vec![b'a'; 200];
-        assert_eq!(string_stop(&b, 0), None);
-        b[130] = b'\\';
-        b[150] = b'"';
-        assert_eq!(string_stop(&b, 0), Some(130));
-        assert_eq!(string_stop(&b, 131), Some(150));
-        assert_eq!(string_stop(&b, 151), None);
-        assert_eq!(string_stop(&b, 125), Some(130));
-        assert_eq!(string_stop(&b, 140), Some(150));
-        // Padding past the end is a quote, which must not be reported.
-        assert_eq!(string_stop(b"abc", 1), None);
-        assert_eq!(string_stop(b"", 0), None);
-        assert_eq!(string_stop(b"ab\tc\"", 0), Some(2));
-    }
-
     fn skimmed(line: &str) -> Option<Vec<Option<String>>> {
         let plan = JsonPlan::new(&ReadOptions::default());
         let mut values = plan.empty_values();
-        skim(line, &plan, plan.all_live(), &mut values)?;
+        skim(line, &plan, &mut values)?;
         Some(
             values
                 .iter()

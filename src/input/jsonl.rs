@@ -512,7 +512,7 @@ pub(crate) fn extract<'de>(
     let text = simdutf8::basic::from_utf8(line).ok();
     if let Some(text) = text {
         let mut values = plan.empty_values();
-        if json_skim::skim(text, plan, plan.all_live(), &mut values).is_some() {
+        if json_skim::skim(text, plan, &mut values).is_some() {
             return Ok(Extracted { values });
         }
     }
@@ -904,7 +904,7 @@ mod tests {
             return false;
         };
         let mut values = p.empty_values();
-        match (json_skim::skim(text, &p, p.all_live(), &mut values), serde) {
+        match (json_skim::skim(text, &p, &mut values), serde) {
             (Some(()), Ok(x)) => {
                 assert_eq!(values, x.values, "{text}");
                 true

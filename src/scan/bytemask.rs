@@ -1,7 +1,8 @@
 //! Byte classes of text, 64 bytes at a time: bit `k` of a mask describes byte `k` of a block.
 //! The scorer's per-byte passes (the matcher's token prefilter, the word and sentence counts
-//! of `features::positions`), the JSONL skim's string scan (`input/json_skim.rs`) and the
-//! summary's word count work on these masks instead of branching on every byte.
+//! of `features::positions`), the JSONL skim's string scan (`input/json_skim.rs`), the JSON
+//! writer's escape check (`output/json.rs`) and the summary's word count work on these masks
+//! instead of branching on every byte.
 //!
 //! SSE2 (part of the x86_64 baseline, so no runtime detection) with a scalar fallback
 //! elsewhere; both give the same bits (tested below).
@@ -82,7 +83,6 @@ pub(crate) fn space_mask(block: &Block) -> u64 {
 
 /// Bytes that end a run of plain JSON string content: `"`, `\\`, and the control bytes below
 /// 0x20 that JSON forbids inside strings.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
 pub(crate) fn is_string_stop(c: u8) -> bool {
     c == b'"' || c == b'\\' || c < 0x20
@@ -132,6 +132,36 @@ pub(crate) fn string_stop_mask16(bytes: &[u8; 16]) -> u16 {
             .iter()
             .enumerate()
             .fold(0u16, |m, (k, &c)| m | u16::from(is_string_stop(c)) << k)
+    }
+}
+
+/// The first [`is_string_stop`] byte of `b` from `at` on: where a JSON string's plain
+/// content ends (`input/json_skim.rs`), or the first byte a JSON writer must escape
+/// (`output/json.rs`). Most strings there are short keys, ids and values, so this looks at 16
+/// bytes first, then 64 at a time, and at a short tail byte by byte, inline rather than
+/// calling `memchr2` (whose setup cost more than the scan for them).
+#[inline]
+pub(crate) fn find_string_stop(b: &[u8], mut at: usize) -> Option<usize> {
+    let mut wide = false;
+    loop {
+        let rest = b.get(at..)?;
+        if wide && rest.len() >= 64 {
+            let mask = string_stop_mask(rest[..64].try_into().expect("64 bytes"));
+            if mask != 0 {
+                return Some(at + mask.trailing_zeros() as usize);
+            }
+            at += 64;
+        } else if rest.len() >= 16 {
+            let mask = string_stop_mask16(rest[..16].try_into().expect("16 bytes"));
+            if mask != 0 {
+                return Some(at + mask.trailing_zeros() as usize);
+            }
+            at += 16;
+            wide = true;
+        } else {
+            // Under 16 bytes left (short ids and names): a byte loop, no padded block.
+            return rest.iter().position(|&c| is_string_stop(c)).map(|i| at + i);
+        }
     }
 }
 
@@ -296,6 +326,23 @@ mod tests {
             let first: &[u8; 16] = b[..16].try_into().unwrap();
             assert_eq!(u64::from(string_stop_mask16(first)), stops & 0xFFFF);
         }
+    }
+
+    #[test]
+    fn find_string_stop_finds_the_first_quote_backslash_or_control_byte() {
+        let mut b = vec![b'a'; 200];
+        assert_eq!(find_string_stop(&b, 0), None);
+        b[130] = b'\\';
+        b[150] = b'"';
+        assert_eq!(find_string_stop(&b, 0), Some(130));
+        assert_eq!(find_string_stop(&b, 131), Some(150));
+        assert_eq!(find_string_stop(&b, 151), None);
+        assert_eq!(find_string_stop(&b, 125), Some(130));
+        assert_eq!(find_string_stop(&b, 140), Some(150));
+        // Padding past the end is a quote, which must not be reported.
+        assert_eq!(find_string_stop(b"abc", 1), None);
+        assert_eq!(find_string_stop(b"", 0), None);
+        assert_eq!(find_string_stop(b"ab\tc\"", 0), Some(2));
     }
 
     #[test]
