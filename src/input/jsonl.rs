@@ -13,6 +13,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 
 use super::batch::{BatchKind, Framer, Stream};
 use super::json_skim;
+use super::line_numbers::BatchLines;
 use super::source::{BufferPool, Chunk, SharedBytes};
 use super::{Document, ErrorKind, FieldPath, InputError, Position, ReadOptions, ShardStats};
 
@@ -25,9 +26,18 @@ const POOLED_BUFFERS: usize = 8;
 
 /// Lines of one batch, with where they start.
 pub(crate) struct LineBatch {
-    data: Chunk,
-    first_line: u64,
+    data: Arc<Chunk>,
+    lines: Arc<BatchLines>,
     start_offset: u64,
+}
+
+impl Drop for LineBatch {
+    fn drop(&mut self) {
+        // A batch dropped unparsed resolves its line numbers now, so later batches never
+        // need a chain of links (and bytes) back to it.
+        self.lines.first_line();
+        self.lines.count();
+    }
 }
 
 impl LineBatch {
@@ -48,7 +58,10 @@ pub(crate) struct LineFramer {
     shard: Arc<str>,
     batch_bytes: usize,
     max_doc_bytes: usize,
-    next_line: u64,
+    /// The last batch cut, to link the next one to.
+    last: Option<Arc<BatchLines>>,
+    /// Oversized lines dropped since the last batch.
+    skipped_lines: u64,
     offset: u64,
     done: bool,
     pool: BufferPool,
@@ -70,38 +83,42 @@ impl LineFramer {
             shard,
             batch_bytes: opts.batch_bytes.max(1),
             max_doc_bytes: opts.max_doc_bytes,
-            next_line: 1,
+            last: None,
+            skipped_lines: 0,
             offset: 0,
             done: false,
             pool: BufferPool::new(POOLED_BUFFERS),
         }
     }
 
-    fn lines_in(data: &[u8]) -> u64 {
-        let n = memchr::memchr_iter(b'\n', data).count() as u64;
-        if data.last().is_some_and(|&b| b != b'\n') {
-            n + 1
-        } else {
-            n
-        }
-    }
-
     fn emit(&mut self, data: Chunk, stats: &mut ShardStats) -> BatchKind {
         let len = data.as_slice().len() as u64;
+        let data = Arc::new(data);
+        let lines = BatchLines::new(
+            self.last.take(),
+            std::mem::take(&mut self.skipped_lines),
+            data.clone(),
+        );
+        self.last = Some(lines.clone());
         let batch = LineBatch {
-            first_line: self.next_line,
-            start_offset: self.offset,
             data,
+            lines,
+            start_offset: self.offset,
         };
-        self.next_line += Self::lines_in(batch.data.as_slice());
         self.offset += len;
         stats.decompressed_bytes += len;
         BatchKind::Lines(batch)
     }
 
+    /// The number of the next line to be cut. Resolves every batch so far: for errors only.
+    fn next_line(&self) -> u64 {
+        let end = self.last.as_ref().map_or(1, |l| l.end_line());
+        end + self.skipped_lines
+    }
+
     fn skip_oversized(&mut self, skipped_bytes: u64, stats: &mut ShardStats) {
         stats.skip("oversized");
-        self.next_line += 1;
+        self.skipped_lines += 1;
         self.offset += skipped_bytes;
         stats.decompressed_bytes += skipped_bytes;
     }
@@ -193,7 +210,7 @@ impl LineFramer {
                         }
                     };
                     stats.skip("oversized");
-                    self.next_line += 1;
+                    self.skipped_lines += 1;
                     self.offset += skipped;
                     stats.decompressed_bytes += skipped;
                     buf = rest;
@@ -250,24 +267,23 @@ impl LineFramer {
             stats.incomplete = true;
             let keep = memchr::memrchr(b'\n', &buf).map(|i| i + 1).unwrap_or(0);
             let partial = buf.split_off(keep);
-            let line = self.next_line + Self::lines_in(&buf);
-            let at = self.offset + buf.len() as u64;
-            let err = InputError::new(&*self.shard, ErrorKind::Decompress(e.to_string()))
-                .at_line(line)
-                .at_offset(at);
-            if partial.is_empty() {
-                stats.warn(err);
-            } else {
-                stats.broken(err);
-            }
-            stats.decompressed_bytes += partial.len() as u64;
-            return if buf.is_empty() {
+            let batch = if buf.is_empty() {
                 None
             } else {
                 pooled.len = buf.len();
                 pooled.data = buf;
                 Some(self.emit(Chunk::Owned(pooled), stats))
             };
+            let err = InputError::new(&*self.shard, ErrorKind::Decompress(e.to_string()))
+                .at_line(self.next_line())
+                .at_offset(self.offset);
+            if partial.is_empty() {
+                stats.warn(err);
+            } else {
+                stats.broken(err);
+            }
+            stats.decompressed_bytes += partial.len() as u64;
+            return batch;
         }
         self.done = eof;
         if buf.is_empty() {
@@ -721,7 +737,8 @@ pub(crate) fn parse_lines(
 ) {
     let plan = JsonPlan::new(opts);
     let data = batch.data.as_slice();
-    let mut line_no = batch.first_line;
+    let first_line = batch.lines.first_line();
+    let mut line_no = first_line;
     let mut start = 0usize;
     while start < data.len() {
         let end = memchr::memchr(b'\n', &data[start..])
@@ -739,6 +756,7 @@ pub(crate) fn parse_lines(
         start = end + 1;
         line_no += 1;
     }
+    batch.lines.set_count(line_no - first_line);
 }
 
 fn parse_line(

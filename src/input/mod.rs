@@ -27,6 +27,7 @@ mod error;
 pub mod html;
 mod json_skim;
 mod jsonl;
+mod line_numbers;
 mod parquet;
 mod source;
 mod stats;
