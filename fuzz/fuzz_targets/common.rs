@@ -3,7 +3,7 @@
 
 use std::io::Cursor;
 
-use tropescan::input::{Format, ReadOptions, ShardReader};
+use tropescan::input::{Compression, Format, ReadOptions, ShardReader};
 
 pub fn options() -> ReadOptions {
     ReadOptions {
@@ -17,6 +17,11 @@ pub fn options() -> ReadOptions {
 
 pub fn drive(name: &str, data: Vec<u8>, format: Option<Format>) {
     let opts = options();
+    // For uncompressed JSONL the line of each document is known independently: one more than
+    // the newlines before its offset. The framer leaves line numbers to the parsers, so check.
+    let plain_lines = (format == Some(Format::Jsonl)
+        && Compression::detect(&data) == Compression::None)
+        .then(|| data.clone());
     let Ok(reader) = ShardReader::from_reader(name, Box::new(Cursor::new(data)), format, &opts)
     else {
         return;
@@ -31,6 +36,15 @@ pub fn drive(name: &str, data: Vec<u8>, format: Option<Format>) {
             .wrapping_add(doc.dump.as_ref().map_or(0, |d| d.len()))
             .wrapping_add(doc.raw.len());
         assert!(doc.text.len() <= opts.max_doc_bytes * 4 + 16);
+        if let Some(plain) = &plain_lines {
+            let at = doc.position.offset as usize;
+            let newlines = plain[..at].iter().filter(|&&b| b == b'\n').count() as u64;
+            assert_eq!(
+                doc.position.line,
+                newlines + 1,
+                "line of the document at byte {at}"
+            );
+        }
     });
     std::hint::black_box((total, stats));
 }
