@@ -28,9 +28,10 @@ pub const BATCHES_IN_FLIGHT_PER_READER: usize = 6;
 /// Why: waking a sleeping thread took up to 4 ms on the 2-vCPU virtual machines we measure on
 /// (the host deschedules an idle virtual CPU), while a reader cuts a 1 MiB batch of a zstd shard
 /// every 1.2 ms. Batches sat queued for milliseconds, and a read pipelined on two threads ran
-/// 5-15% slower than its reader alone. Polling longer than a batch takes to cut keeps the idle
-/// thread awake between batches; it costs nothing when the work outpaces reading (threads are
-/// never idle then) and, when reading is the bottleneck, only the core that would sit idle.
+/// 5-15% slower than its reader alone. Polling longer than a batch takes to cut keeps an idle
+/// thread awake between batches. It costs nothing when the work outpaces reading (threads are
+/// never idle then); when reading is the bottleneck it keeps one core busy, as only one thread
+/// polls at a time and the others sleep.
 const POLL_BEFORE_SLEEP: Duration = Duration::from_millis(2);
 
 /// What the pipeline tells the caller, in input order.
@@ -355,6 +356,10 @@ struct JobQueue {
     changed: Condvar,
     /// Bumped on every change a waiting thread may care about, so it can poll without the lock.
     generation: AtomicU64,
+    /// Whether some thread is polling. One poller at a time: with many idle threads (one
+    /// shard, many cores) polling would otherwise burn every idle core, and on an
+    /// oversubscribed host take CPU from the reader.
+    polling: AtomicBool,
 }
 
 struct QueueState {
@@ -374,6 +379,7 @@ impl JobQueue {
             }),
             changed: Condvar::new(),
             generation: AtomicU64::new(0),
+            polling: AtomicBool::new(false),
         }
     }
 
@@ -389,13 +395,20 @@ impl JobQueue {
 
     /// Waits for a change after the caller found nothing to do in `state`. The first wait of a
     /// spell polls for up to [`POLL_BEFORE_SLEEP`] with the lock released and returns, so the
-    /// caller looks again; the next one sleeps on the condition variable. `polled` says which.
+    /// caller looks again; the next one (or any wait while another thread polls) sleeps on the
+    /// condition variable, with `state` checked under the lock as usual, so no wake-up is lost.
+    /// `polled` carries the spell; the caller resets it when it finds work.
     fn wait<'a>(
         &'a self,
         state: std::sync::MutexGuard<'a, QueueState>,
         polled: &mut bool,
     ) -> std::sync::MutexGuard<'a, QueueState> {
-        if *polled {
+        let may_poll = !*polled
+            && self
+                .polling
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok();
+        if !may_poll {
             *polled = false;
             return self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
         }
@@ -412,6 +425,7 @@ impl JobQueue {
                 std::hint::spin_loop();
             }
         }
+        self.polling.store(false, Ordering::Release);
         self.lock()
     }
 
@@ -429,6 +443,7 @@ impl JobQueue {
                 Some(other) => {
                     drop(state);
                     run(other);
+                    polled = false;
                     self.lock()
                 }
                 None => self.wait(state, &mut polled),

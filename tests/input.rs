@@ -398,3 +398,56 @@ fn compression_from_magic_not_extension() {
         ErrorKind::UnsupportedCompression("bzip2")
     ));
 }
+
+/// Line numbers of real documents read through the threaded pipeline in many small batches:
+/// each is one more than the newlines before the document's offset, whether the shard is
+/// mapped (plain) or streamed (.zst), and after a line the framer drops (longer than a batch
+/// and `--max-doc-bytes`). The framer leaves counting to whichever thread needs a batch's
+/// first line, so this checks the lazy resolution under concurrency.
+#[test]
+fn line_numbers_through_the_pipeline_in_small_batches() {
+    let Some(root) = corpus() else { return };
+    let mut data = util::decompress(&root.join("shards/prose.jsonl.zst"));
+    // A line the framer must drop in the middle.
+    let mid = data.len() / 2;
+    let cut = mid + data[mid..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let huge = format!("{{\"text\":\"{}\"}}\n", "x".repeat(1_500_000));
+    data.splice(cut..cut, huge.bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ReadOptions {
+        batch_bytes: 8192,
+        max_doc_bytes: 1 << 20,
+        ..ReadOptions::default()
+    };
+    for (name, bytes) in [
+        ("lines.jsonl", data.clone()),
+        ("lines.jsonl.zst", zstd_bytes(&data)),
+    ] {
+        let path = write(dir.path(), name, &bytes);
+        let shards = vec![tropescan::input::Shard::from_path(&path)];
+        for threads in [1, 3] {
+            let mut got: Vec<(u64, u64)> = Vec::new();
+            let work = |_: usize, batch: &tropescan::input::Batch| {
+                let mut v = Vec::new();
+                batch.parse(&opts, &mut |d| v.push((d.position.offset, d.position.line)));
+                v
+            };
+            let _ =
+                tropescan::pipeline::run(&shards, &opts, threads, None, &|_| false, work, |e| {
+                    if let tropescan::pipeline::Event::Batch { result, .. } = e {
+                        got.extend(result);
+                    }
+                    Ok(())
+                });
+            assert_eq!(got.len(), 302, "{name} -j{threads}: every prose document");
+            for (offset, line) in got {
+                let before = data[..offset as usize].iter().filter(|&&b| b == b'\n');
+                assert_eq!(
+                    line,
+                    before.count() as u64 + 1,
+                    "{name} -j{threads} @{offset}"
+                );
+            }
+        }
+    }
+}

@@ -6,9 +6,12 @@
 //! So the framer only links each batch to the one before; whoever needs a line number first
 //! (normally the thread parsing the batch, which counts its own lines as it goes) resolves it.
 //!
-//! Nobody ever waits for another thread's batch: a batch keeps its bytes until its lines are
-//! counted, so any thread can count a predecessor that has not been parsed yet. Each link is
-//! dropped once resolved, so the chain never holds more than the batches in flight.
+//! Nobody waits for another thread to parse a batch: a batch keeps its bytes until its lines
+//! are counted, so any thread can count a predecessor that has not been parsed yet. The most a
+//! thread waits for is another thread's count of the same batch (one `memchr` pass), through
+//! the `OnceLock`. With more than two threads, the parser of a batch often counts the batch
+//! before it itself, as that one is still being parsed. Each link is dropped once resolved, so
+//! the chain never holds more than the batches in flight.
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -77,7 +80,9 @@ impl BatchLines {
         for node in chain.iter().rev() {
             // A link is only cut after its batch's first line is set, so a missing link here
             // means another thread resolved this batch already and `get_or_init` returns that.
-            let start = match lock(&node.prev).clone() {
+            // Not `match lock(..).clone()`: the guard would live through the count below.
+            let prev = lock(&node.prev).clone();
+            let start = match prev {
                 Some(p) => p.end_line(),
                 None => 1,
             };
@@ -161,12 +166,17 @@ mod tests {
     #[test]
     fn threads_resolving_in_any_order_agree() {
         let texts: Vec<String> = (0..64).map(|i| "x\n".repeat(i % 7 + 1)).collect();
-        let spec: Vec<(&str, u64)> = texts.iter().map(|t| (t.as_str(), 0)).collect();
+        // Some batches follow lines the framer dropped.
+        let spec: Vec<(&str, u64)> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.as_str(), (i % 5 == 2) as u64 * 3))
+            .collect();
         let expected: Vec<u64> = spec
             .iter()
-            .scan(1, |line, (t, _)| {
-                let first = *line;
-                *line += lines_in(t.as_bytes());
+            .scan(1, |line, (t, skipped)| {
+                let first = *line + skipped;
+                *line = first + lines_in(t.as_bytes());
                 Some(first)
             })
             .collect();
@@ -175,12 +185,19 @@ mod tests {
             let got: Vec<Vec<(usize, u64)>> = std::thread::scope(|s| {
                 let handles: Vec<_> = (0..4)
                     .map(|t| {
-                        let b = &b;
+                        let (b, spec) = (&b, &spec);
                         s.spawn(move || {
-                            // Each thread visits the batches in a different order.
+                            // Each thread visits the batches in a different order; odd threads
+                            // act as parsers, recording each batch's count as they go.
                             (0..b.len())
                                 .map(|i| (i * (2 * t + 1) + t) % b.len())
-                                .map(|i| (i, b[i].first_line()))
+                                .map(|i| {
+                                    let first = b[i].first_line();
+                                    if t % 2 == 1 {
+                                        b[i].set_count(lines_in(spec[i].0.as_bytes()));
+                                    }
+                                    (i, first)
+                                })
                                 .collect::<Vec<_>>()
                         })
                     })
@@ -190,6 +207,11 @@ mod tests {
             for (i, first) in got.into_iter().flatten() {
                 assert_eq!(first, expected[i], "batch {i}");
             }
+            let last = b.len() - 1;
+            assert_eq!(
+                b[last].end_line(),
+                expected[last] + lines_in(spec[last].0.as_bytes())
+            );
         }
     }
 }
