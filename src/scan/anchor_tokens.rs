@@ -191,13 +191,16 @@ fn token_hash(head: u64) -> u64 {
 const WINDOW: usize = 64 + 8;
 
 /// `KEEP[k]` keeps the first `k + 1` bytes of a little-endian word (all eight from `k = 7`
-/// on): the bytes of a token of `k + 1` bytes in its first word. A table lookup, where the
-/// shift pair it replaces cost ~5 instructions a token (docs/PERFORMANCE.md, session 5).
-const KEEP: [u64; 64] = {
-    let mut t = [u64::MAX; 64];
+/// on): the bytes of a token of `k + 1` bytes in its first word; with it, those bytes of
+/// [`FOLD`]. A table lookup, where the shift pair it replaces cost ~5 instructions a token,
+/// and the folding bits beside it so that no register holds `FOLD` (docs/PERFORMANCE.md,
+/// session 5).
+const KEEP: [[u64; 2]; 64] = {
+    let mut t = [[u64::MAX, FOLD]; 64];
     let mut k = 0;
     while k < 7 {
-        t[k] = u64::MAX >> (56 - 8 * k);
+        let keep = u64::MAX >> (56 - 8 * k);
+        t[k] = [keep, keep & FOLD];
         k += 1;
     }
     t
@@ -209,7 +212,8 @@ const KEEP: [u64; 64] = {
 #[inline(always)]
 fn first_word(window: &[u8; WINDOW], i: usize, j: usize) -> u64 {
     let word = u64::from_le_bytes(window[i..i + 8].try_into().expect("8 bytes"));
-    (word | FOLD) & KEEP[j.wrapping_sub(i) & 63]
+    let [keep, fold] = KEEP[j.wrapping_sub(i) & 63];
+    word & keep | fold
 }
 
 /// `k` (1..=8) bytes from `hay[at..]` as a little-endian word, each OR-ed with `fold`'s.
@@ -256,10 +260,12 @@ fn chunk_around(
     (cs, ce, alone)
 }
 
-/// A text token `hay[s..e]` that passed the prefilter, and its hash.
+/// A text token `hay[s..e]` that passed the prefilter: its folded first word (the head of
+/// its [`TokenWords`]) and hash.
 struct TextToken {
     s: usize,
     e: usize,
+    head: u64,
     h: u64,
 }
 
@@ -518,10 +524,11 @@ impl AnchorTokens {
             debug_assert!(ends != 0, "a start without its end");
             let (i, j) = (start.trailing_zeros(), ends.trailing_zeros());
             ends &= ends.wrapping_sub(1);
-            let h = token_hash(first_word(window, i as usize, j as usize));
+            let head = first_word(window, i as usize, j as usize);
+            let h = token_hash(head);
             if self.passes(h) {
                 let (s, e) = (base + i as usize, base + j as usize + 1);
-                self.look(hay, TextToken { s, e, h }, &mut walk.done, f);
+                self.look(hay, TextToken { s, e, head, h }, &mut walk.done, f);
             }
         }
     }
@@ -533,9 +540,10 @@ impl AnchorTokens {
         if e - s > self.max_len {
             return;
         }
-        let h = token_hash(load(hay, s, (e - s).min(8), FOLD));
+        let head = load(hay, s, (e - s).min(8), FOLD);
+        let h = token_hash(head);
         if self.passes(h) {
-            self.look(hay, TextToken { s, e, h }, done, f);
+            self.look(hay, TextToken { s, e, head, h }, done, f);
         }
     }
 
@@ -544,9 +552,14 @@ impl AnchorTokens {
     /// group reported before holds it.
     #[inline(never)]
     fn look(&self, hay: &[u8], token: TextToken, done: &mut Done, f: &mut impl FnMut(Found)) {
-        let TextToken { s, e, h } = token;
+        let TextToken { s, e, head, h } = token;
         let text = &hay[s..e];
-        let words = token_words(hay, s, e, FOLD);
+        let tail = if e - s > 8 {
+            load(hay, e - 8, 8, FOLD)
+        } else {
+            0
+        };
+        let words = [head, tail];
         let Some(entry) = self.entry(text, words, h) else {
             return;
         };
@@ -645,12 +658,13 @@ mod tests {
 
     #[test]
     fn keep_masks_the_bytes_of_short_tokens() {
-        assert_eq!(KEEP[0], 0xFF);
-        assert_eq!(KEEP[2], 0xFF_FFFF);
-        assert_eq!(KEEP[6], 0x00FF_FFFF_FFFF_FFFF);
-        assert!(KEEP[7..].iter().all(|&k| k == u64::MAX));
-        for (k, &keep) in KEEP.iter().enumerate() {
+        assert_eq!(KEEP[0], [0xFF, 0x20]);
+        assert_eq!(KEEP[2], [0xFF_FFFF, 0x20_2020]);
+        assert_eq!(KEEP[6][0], 0x00FF_FFFF_FFFF_FFFF);
+        assert!(KEEP[7..].iter().all(|&k| k == [u64::MAX, FOLD]));
+        for (k, &[keep, fold]) in KEEP.iter().enumerate() {
             assert_eq!(keep.count_ones() as usize, 8 * (k + 1).min(8), "{k}");
+            assert_eq!(fold, keep & FOLD);
         }
     }
 
