@@ -37,7 +37,9 @@
 //! only (`colossus:`, `mouth,`), in which case the automaton decides. Other chunks
 //! (`robot's`, `t-800`, `AI will`, URLs) go to the automaton of their group.
 
-use super::bytemask::{block_at, word_mask, WORD};
+use std::num::NonZeroU64;
+
+use super::bytemask::{self, avx2_available, word_mask, Block, WORD};
 
 /// A part of the text a group must handle, reported in text order within each group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,18 +114,22 @@ struct Entry {
 pub(super) struct AnchorTokens {
     /// Prefilter: bit `hash >> (64 - BITS)` set for every leading token.
     bits: Box<[u64; 1 << (BITS - 6)]>,
-    /// Open addressing over `entries` by bits 24.. of the hash; `EMPTY` ends a probe.
+    /// Open addressing over `entries` by the top `slot_bits` of the hash; `EMPTY` ends a
+    /// probe.
     slots: Box<[u32]>,
+    slot_bits: u32,
     entries: Vec<Entry>,
     /// Links of the exact-case patterns: bit `a << 8 | b` set when byte `b` follows byte
     /// `a` in one of them.
     links: Box<[u64]>,
-    /// Longest leading token.
+    /// Longest leading token (a longer token crossing a block edge needs no hash).
     max_len: usize,
     /// The anchors are indexed (they hold the premises).
     pub(super) anchored: bool,
     /// The exact-case patterns are indexed.
     pub(super) exact: bool,
+    /// The token pass classifies blocks with AVX2 (the CPU has it), else with SSE2.
+    avx2: bool,
 }
 
 /// Prefilter size: 2^16 bits (8 KiB, in L1) for ~1,000 tokens, so about 1.5% of the tokens
@@ -170,10 +176,44 @@ fn same_token(
             })
 }
 
-/// Hash of a token's folded words and its length `n`.
+/// Hash of a token by its first (up to) eight bytes, folded: its [`TokenWords`]' head.
+/// Only the head, so the token pass hashes a token with one multiplication and no length
+/// check; tokens sharing their first eight bytes (`superintelligent`, `superintelligence`)
+/// share a hash, and the entry lookup tells them apart. Its top bits depend on every byte
+/// of the head: the prefilter and the slots take those.
 #[inline(always)]
-fn token_hash([head, tail]: TokenWords, n: usize) -> u64 {
-    (head ^ tail.rotate_left(31) ^ (n as u64) << 58).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+fn token_hash(head: u64) -> u64 {
+    head.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Bytes of text the token pass reads for one block: the block, plus eight for the first
+/// word of a token starting on its last byte, which also holds the byte after the block.
+const WINDOW: usize = 64 + 8;
+
+/// `KEEP[k]` keeps the first `k + 1` bytes of a little-endian word (all eight from `k = 7`
+/// on): the bytes of a token of `k + 1` bytes in its first word; with it, those bytes of
+/// [`FOLD`]. A table lookup, where the shift pair it replaces cost ~5 instructions a token,
+/// and the folding bits beside it so that no register holds `FOLD` (docs/PERFORMANCE.md,
+/// session 5).
+const KEEP: [[u64; 2]; 64] = {
+    let mut t = [[u64::MAX, FOLD]; 64];
+    let mut k = 0;
+    while k < 7 {
+        let keep = u64::MAX >> (56 - 8 * k);
+        t[k] = [keep, keep & FOLD];
+        k += 1;
+    }
+    t
+};
+
+/// The first word of the token `window[i..=j]` (`i <= j < 64`), folded: what
+/// [`token_words`] gives as its head, read from the window without a bounds check on the
+/// text.
+#[inline(always)]
+fn first_word(window: &[u8; WINDOW], i: usize, j: usize) -> u64 {
+    let word = u64::from_le_bytes(window[i..i + 8].try_into().expect("8 bytes"));
+    let [keep, fold] = KEEP[j.wrapping_sub(i) & 63];
+    word & keep | fold
 }
 
 /// `k` (1..=8) bytes from `hay[at..]` as a little-endian word, each OR-ed with `fold`'s.
@@ -220,11 +260,12 @@ fn chunk_around(
     (cs, ce, alone)
 }
 
-/// A text token `hay[s..e]` that passed the prefilter: its folded [`TokenWords`] and hash.
+/// A text token `hay[s..e]` that passed the prefilter: its folded first word (the head of
+/// its [`TokenWords`]) and hash.
 struct TextToken {
     s: usize,
     e: usize,
-    words: TokenWords,
+    head: u64,
     h: u64,
 }
 
@@ -234,6 +275,16 @@ struct TextToken {
 struct Done {
     anchored: usize,
     exact: usize,
+}
+
+/// Where the token pass stands between two blocks.
+#[derive(Default)]
+struct Walk {
+    /// Bit 0: the byte before the block is a word byte.
+    prev_word: u64,
+    /// Start of a token that runs on past the previous block.
+    pending: Option<usize>,
+    done: Done,
 }
 
 impl AnchorTokens {
@@ -307,21 +358,24 @@ impl AnchorTokens {
             };
             variants[v].2.add(i, &b[n..]);
         }
+        let slots = (entries.len() * 4).next_power_of_two();
         let mut idx = AnchorTokens {
             bits: Box::new([0u64; 1 << (BITS - 6)]),
-            slots: vec![EMPTY; (entries.len() * 4).next_power_of_two()].into_boxed_slice(),
+            slots: vec![EMPTY; slots].into_boxed_slice(),
+            slot_bits: slots.trailing_zeros(),
             entries: Vec::new(),
             links,
             max_len: 0,
             anchored,
             exact: exact_ok,
+            avx2: avx2_available(),
         };
         for (k, e) in entries.iter().enumerate() {
-            let h = token_hash(e.words, e.token.len());
+            let h = token_hash(e.words[0]);
             let bit = (h >> (64 - BITS)) as usize;
             idx.bits[bit >> 6] |= 1 << (bit & 63);
             let mask = idx.slots.len() - 1;
-            let mut slot = (h >> 24) as usize & mask;
+            let mut slot = idx.slot(h);
             while idx.slots[slot] != EMPTY {
                 slot = (slot + 1) & mask;
             }
@@ -330,6 +384,27 @@ impl AnchorTokens {
         }
         idx.entries = entries;
         idx
+    }
+
+    /// This index with the token pass on SSE2 masks even where AVX2 is available: the
+    /// tests run both and compare.
+    #[cfg(test)]
+    pub(super) fn sse2_only(mut self) -> AnchorTokens {
+        self.avx2 = false;
+        self
+    }
+
+    /// The first slot of hash `h`: its top bits, the ones every byte of the head reaches.
+    #[inline(always)]
+    fn slot(&self, h: u64) -> usize {
+        h.rotate_left(self.slot_bits) as usize & (self.slots.len() - 1)
+    }
+
+    /// True when hash `h` has its prefilter bit set: the token may be a leading token.
+    #[inline(always)]
+    fn passes(&self, h: u64) -> bool {
+        let bit = (h >> (64 - BITS)) as usize;
+        self.bits[bit >> 6] >> (bit & 63) & 1 != 0
     }
 
     /// True when byte `b` follows byte `a` in some exact-case pattern.
@@ -344,7 +419,7 @@ impl AnchorTokens {
     #[inline(always)]
     fn entry(&self, text: &[u8], words: TokenWords, h: u64) -> Option<&Entry> {
         let mask = self.slots.len() - 1;
-        let mut slot = (h >> 24) as usize & mask;
+        let mut slot = self.slot(h);
         loop {
             let k = *self.slots.get(slot)?;
             let entry = self.entries.get(k as usize)?;
@@ -357,79 +432,134 @@ impl AnchorTokens {
 
     /// Calls `f`, in text order for each group, for every part of `hay` that can hold a
     /// match on word boundaries of an indexed group (see the module documentation).
+    pub(super) fn scan(&self, hay: &[u8], f: impl FnMut(Found)) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is set only when the CPU has AVX2, BMI1 and BMI2
+            // (`avx2_available`).
+            return unsafe { self.scan_avx2(hay, f) };
+        }
+        self.scan_with(hay, f, word_mask);
+    }
+
+    /// [`Self::scan`] compiled for AVX2, with AVX2 block masks, and for BMI1 (`blsr`, `tzcnt`:
+    /// one instruction each to clear and find the lowest set bit) and BMI2.
     ///
-    /// Per token, only the hash and one bit test run (tokens are ~6 bytes of English text
-    /// apart, so every instruction here is ~0.17 per byte); the rest is [`Self::look`].
-    #[inline]
-    pub(super) fn scan(&self, hay: &[u8], mut f: impl FnMut(Found)) {
-        let n = hay.len();
+    /// # Safety
+    /// The CPU must have AVX2, BMI1 and BMI2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,bmi1,bmi2")]
+    unsafe fn scan_avx2(&self, hay: &[u8], f: impl FnMut(Found)) {
+        // SAFETY: this function runs only on a CPU with AVX2 (the caller's contract).
+        self.scan_with(hay, f, |block| unsafe { bytemask::word_mask_avx2(block) });
+    }
+
+    /// The token pass, 64 bytes at a time, with `mask_of` giving the word bytes of a
+    /// block.
+    #[inline(always)]
+    fn scan_with(&self, hay: &[u8], mut f: impl FnMut(Found), mask_of: impl Fn(&Block) -> u64) {
+        let mut walk = Walk::default();
         let mut base = 0;
-        // Bit 0: the byte before the block is a word byte.
-        let mut prev_word = 0u64;
-        // Start of a token that runs on past the previous block.
-        let mut pending = None;
-        let mut done = Done::default();
-        while base < n {
-            let mask = word_mask(&block_at(hay, base, b' '));
-            let next_word = hay
-                .get(base + 64)
-                .map_or(0, |&c| u64::from(WORD[usize::from(c)]));
-            // First and last byte of each token; starts and ends alternate in a block, but
-            // for a token running in from the block before (`pending`) or on past this one.
-            let mut starts = mask & !(mask << 1 | prev_word);
-            let mut ends = mask & !(mask >> 1 | next_word << 63);
-            prev_word = mask >> 63;
-            if let Some(s) = pending {
-                if ends == 0 {
-                    base += 64;
-                    continue;
-                }
-                pending = None;
-                let e = base + ends.trailing_zeros() as usize + 1;
-                ends &= ends - 1;
-                self.token(hay, s, e, &mut done, &mut f);
-            }
-            while starts != 0 {
-                let s = base + starts.trailing_zeros() as usize;
-                starts &= starts - 1;
-                if ends == 0 {
-                    pending = Some(s);
-                    break;
-                }
-                let e = base + ends.trailing_zeros() as usize + 1;
-                ends &= ends - 1;
-                self.token(hay, s, e, &mut done, &mut f);
-            }
+        while let Some(window) = hay.get(base..base + WINDOW) {
+            let window = window.try_into().expect("WINDOW bytes");
+            self.block(hay, window, base, &mut walk, &mut f, &mask_of);
             base += 64;
         }
-        if let Some(s) = pending {
-            // A token running to the end of the text.
-            self.token(hay, s, n, &mut done, &mut f);
+        // The last one or two blocks, padded with spaces: no word bytes, so every token
+        // ends in the text and none is left pending.
+        while let Some(rest) = hay.get(base..).filter(|r| !r.is_empty()) {
+            let mut window = [b' '; WINDOW];
+            window[..rest.len()].copy_from_slice(rest);
+            self.block(hay, &window, base, &mut walk, &mut f, &mask_of);
+            base += 64;
+        }
+        debug_assert!(walk.pending.is_none());
+    }
+
+    /// The tokens of the block `hay[base..base + 64]`, read through `window` (the text from
+    /// `base` on, padded past its end; see [`WINDOW`]).
+    ///
+    /// Per token, this runs two bit scans, one load, one multiplication and one bit test
+    /// (tokens are ~6 bytes of English text apart, so every instruction here is ~0.17 per
+    /// byte); the rest is [`Self::look`].
+    #[inline(always)]
+    fn block(
+        &self,
+        hay: &[u8],
+        window: &[u8; WINDOW],
+        base: usize,
+        walk: &mut Walk,
+        f: &mut impl FnMut(Found),
+        mask_of: &impl Fn(&Block) -> u64,
+    ) {
+        let mask = mask_of(window[..64].try_into().expect("64 bytes"));
+        let next_word = u64::from(WORD[usize::from(window[64])]);
+        // First and last byte of each token; starts and ends alternate in a block, but for
+        // a token running in from the block before (`pending`) or on past this one.
+        let mut starts = mask & !(mask << 1 | walk.prev_word);
+        let mut ends = mask & !(mask >> 1 | next_word << 63);
+        walk.prev_word = mask >> 63;
+        if let Some(s) = walk.pending {
+            let Some(end) = NonZeroU64::new(ends) else {
+                return;
+            };
+            ends &= ends - 1;
+            walk.pending = None;
+            let e = base + end.trailing_zeros() as usize + 1;
+            self.token(hay, s, e, &mut walk.done, f);
+        }
+        // A token that runs on past the block (its last byte and the next are word bytes)
+        // starts at the last start bit: it waits for the next block, and every other start
+        // has its end here, so the loop below needs no check for a missing end.
+        if mask >> 63 & next_word != 0 {
+            if let Some(last) = NonZeroU64::new(starts) {
+                let k = 63 - last.leading_zeros();
+                starts ^= 1 << k;
+                walk.pending = Some(base + k as usize);
+            }
+        }
+        // `NonZeroU64::trailing_zeros`: one bit scan, no check for zero.
+        while let Some(start) = NonZeroU64::new(starts) {
+            starts &= starts - 1;
+            debug_assert!(ends != 0, "a start without its end");
+            let (i, j) = (start.trailing_zeros(), ends.trailing_zeros());
+            ends &= ends.wrapping_sub(1);
+            let head = first_word(window, i as usize, j as usize);
+            let h = token_hash(head);
+            if self.passes(h) {
+                let (s, e) = (base + i as usize, base + j as usize + 1);
+                self.look(hay, TextToken { s, e, head, h }, &mut walk.done, f);
+            }
         }
     }
 
-    /// The text token `hay[s..e]`: the prefilter, then [`Self::look`] for the few that pass.
-    #[inline(always)]
+    /// A text token `hay[s..e]` that crosses a block edge: the prefilter, then
+    /// [`Self::look`] for the few that pass.
+    #[inline]
     fn token(&self, hay: &[u8], s: usize, e: usize, done: &mut Done, f: &mut impl FnMut(Found)) {
         if e - s > self.max_len {
             return;
         }
-        let words = token_words(hay, s, e, FOLD);
-        let h = token_hash(words, e - s);
-        let bit = (h >> (64 - BITS)) as usize;
-        if self.bits[bit >> 6] >> (bit & 63) & 1 == 0 {
-            return;
+        let head = load(hay, s, (e - s).min(8), FOLD);
+        let h = token_hash(head);
+        if self.passes(h) {
+            self.look(hay, TextToken { s, e, head, h }, done, f);
         }
-        self.look(hay, TextToken { s, e, words, h }, done, f);
     }
 
-    /// The rare path of [`Self::token`]: the token passed the prefilter. Reports its chunk
+    /// The rare path of the token pass: the token passed the prefilter. Reports its chunk
     /// (or the token alone) to each group it can start a match of, unless a chunk of that
     /// group reported before holds it.
     #[inline(never)]
     fn look(&self, hay: &[u8], token: TextToken, done: &mut Done, f: &mut impl FnMut(Found)) {
-        let TextToken { s, e, words, h } = token;
+        let TextToken { s, e, head, h } = token;
         let text = &hay[s..e];
+        let tail = if e - s > 8 {
+            load(hay, e - 8, 8, FOLD)
+        } else {
+            0
+        };
+        let words = [head, tail];
         let Some(entry) = self.entry(text, words, h) else {
             return;
         };
@@ -513,10 +643,63 @@ mod tests {
         idx
     }
 
+    /// What the token pass reports for `text`, the same on SSE2 and (where the CPU has it)
+    /// AVX2 masks.
     fn found(idx: &AnchorTokens, text: &str) -> Vec<Found> {
         let mut v = Vec::new();
         idx.scan(text.as_bytes(), |f| v.push(f));
+        let mut sse2 = Vec::new();
+        idx.clone()
+            .sse2_only()
+            .scan(text.as_bytes(), |f| sse2.push(f));
+        assert_eq!(v, sse2, "{text:?}");
         v
+    }
+
+    #[test]
+    fn keep_masks_the_bytes_of_short_tokens() {
+        assert_eq!(KEEP[0], [0xFF, 0x20]);
+        assert_eq!(KEEP[2], [0xFF_FFFF, 0x20_2020]);
+        assert_eq!(KEEP[6][0], 0x00FF_FFFF_FFFF_FFFF);
+        assert!(KEEP[7..].iter().all(|&k| k == [u64::MAX, FOLD]));
+        for (k, &[keep, fold]) in KEEP.iter().enumerate() {
+            assert_eq!(keep.count_ones() as usize, 8 * (k + 1).min(8), "{k}");
+            assert_eq!(fold, keep & FOLD);
+        }
+    }
+
+    /// The block loop's first word of a token equals the head of its [`TokenWords`], which
+    /// the index is built on, wherever the token lies in its window.
+    #[test]
+    fn first_word_is_the_token_head() {
+        let text = b"x Robot_9 SUPERINTELLIGENCE a AI_ zz";
+        for pad in 0..64 {
+            let mut hay = vec![b' '; pad];
+            hay.extend_from_slice(text);
+            let mut window = [b'.'; WINDOW];
+            let n = hay.len().min(WINDOW);
+            window[..n].copy_from_slice(&hay[..n]);
+            let mut s = 0;
+            while s < 64 && s < hay.len() {
+                let len = hay[s..]
+                    .iter()
+                    .take_while(|&&c| WORD[usize::from(c)])
+                    .count();
+                if len > 0 && (s == 0 || !WORD[usize::from(hay[s - 1])]) {
+                    let e = s + len;
+                    let head = token_words(&hay, s, e, FOLD)[0];
+                    assert_eq!(first_word(&window, s, e - 1), head, "{pad} {s}");
+                }
+                s += len.max(1);
+            }
+        }
+        // Case folds into the hash; the bytes after a short token do not.
+        let hash_of = |t: &[u8]| token_hash(token_words(t, 0, t.len(), FOLD)[0]);
+        assert_eq!(hash_of(b"SkyNet"), hash_of(b"skynet"));
+        assert_ne!(hash_of(b"skynet"), hash_of(b"skynes"));
+        let mut window = [b' '; WINDOW];
+        window[..8].copy_from_slice(b"AI:robot");
+        assert_eq!(token_hash(first_word(&window, 0, 1)), hash_of(b"ai"));
     }
 
     #[test]
@@ -734,6 +917,52 @@ mod tests {
                 },
             ]
         );
+    }
+
+    proptest::proptest! {
+        /// On any text of tokens, separators and padding, the token pass (SSE2 and AVX2,
+        /// compared in `found`) reports a one-token chunk exactly where a token of the index
+        /// stands alone between whitespace.
+        #[test]
+        fn token_pass_on_random_text(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Skynet", "skynet,", "robot", "robots", "(robots)", "the", "a", "AI",
+                    "t-800", "don't", "superintelligences", "x", "\n", "é", "_", "9",
+                ]),
+                0..60,
+            ),
+            gaps in proptest::collection::vec(0usize..3, 60),
+        ) {
+            let idx = both(&["skynet", "robots", "t-800", "superintelligences"], &["AI"]);
+            let mut text = String::new();
+            for (w, g) in words.iter().zip(&gaps) {
+                text.push_str(w);
+                text.push_str(&" ".repeat(g + 1));
+            }
+            let tokens = found(&idx, &text)
+                .into_iter()
+                .filter_map(|f| match f {
+                    Found::Token { start, end, .. } | Found::ExactToken { start, end, .. } => {
+                        Some(text[start..end].to_string())
+                    }
+                    _ => None,
+                })
+                .collect::<Vec<_>>();
+            let alone = |w: &str| {
+                let t = w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
+                let one_token = !t.is_empty()
+                    && t.bytes().all(|c| WORD[usize::from(c)])
+                    && w.bytes().filter(|&c| WORD[usize::from(c)]).count() == t.len();
+                (one_token
+                    && (["skynet", "robots", "superintelligences"]
+                        .contains(&t.to_ascii_lowercase().as_str())
+                        || t == "AI"))
+                    .then(|| t.to_string())
+            };
+            let expected: Vec<String> = words.iter().filter_map(|w| alone(w)).collect();
+            proptest::prop_assert_eq!(tokens, expected);
+        }
     }
 
     #[test]

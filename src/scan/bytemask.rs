@@ -5,7 +5,9 @@
 //! instead of branching on every byte.
 //!
 //! SSE2 (part of the x86_64 baseline, so no runtime detection) with a scalar fallback
-//! elsewhere; both give the same bits (tested below).
+//! elsewhere; the word mask, which the scorer's token pass takes for every block of every
+//! text, also has an AVX2 version for code compiled for AVX2 behind a runtime check
+//! ([`avx2_available`]). All give the same bits (tested below).
 
 /// One block of text.
 pub(crate) type Block = [u8; 64];
@@ -66,6 +68,55 @@ pub(crate) fn word_mask(block: &Block) -> u64 {
     {
         scalar_mask(block, |c| WORD[c as usize])
     }
+}
+
+/// True when [`word_mask_avx2`] may run, and code compiled for AVX2 with BMI1 and BMI2 (the
+/// bit-manipulation sets every AVX2 CPU has): the CPU has all three (x86_64 only).
+pub(crate) fn avx2_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("bmi1")
+            && std::is_x86_feature_detected!("bmi2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`word_mask`] with two 32-byte AVX2 compares instead of four 16-byte SSE2 ones (and no
+/// register copies, as AVX2 instructions take three operands): 22 instructions a block
+/// instead of ~50.
+///
+/// # Safety
+/// The CPU must have AVX2 ([`avx2_available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(crate) unsafe fn word_mask_avx2(block: &Block) -> u64 {
+    use std::arch::x86_64::*;
+    let lane = |at: usize| {
+        // SAFETY: the caller's contract gives AVX2; the unaligned load reads 32 bytes at
+        // offset 0 or 32 of the 64-byte block.
+        unsafe {
+            let v = _mm256_loadu_si256(block.as_ptr().add(at).cast());
+            // The signed-compare range trick of `sse2::in_range`, 32 bytes at a time.
+            let in_range = |v: __m256i, lo: u8, len: u8| {
+                _mm256_cmpgt_epi8(
+                    _mm256_set1_epi8((-128i16 + i16::from(len)) as i8),
+                    _mm256_add_epi8(v, _mm256_set1_epi8(128u8.wrapping_sub(lo) as i8)),
+                )
+            };
+            let lower = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+            let word = _mm256_or_si256(
+                _mm256_or_si256(in_range(lower, b'a', 26), in_range(v, b'0', 10)),
+                _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'_' as i8)),
+            );
+            u64::from(_mm256_movemask_epi8(word) as u32)
+        }
+    };
+    lane(0) | lane(32) << 32
 }
 
 /// Bit `k` set when `block[k]` is an [`is_space`] byte.
@@ -314,7 +365,13 @@ mod tests {
     #[test]
     fn masks_equal_scalar_definitions() {
         for b in blocks() {
-            assert_eq!(word_mask(&b), scalar_mask(&b, |c| WORD[c as usize]));
+            let words = scalar_mask(&b, |c| WORD[c as usize]);
+            assert_eq!(word_mask(&b), words);
+            #[cfg(target_arch = "x86_64")]
+            if avx2_available() {
+                // SAFETY: checked just above.
+                assert_eq!(unsafe { word_mask_avx2(&b) }, words);
+            }
             assert_eq!(space_mask(&b), scalar_mask(&b, is_space));
             let m = sentence_masks(&b);
             assert_eq!(m.space, scalar_mask(&b, is_space));
