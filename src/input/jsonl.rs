@@ -412,14 +412,12 @@ impl JsonPlan {
         let lengths = self.key_lengths.get(depth).copied().unwrap_or(0);
         let (mut matching, mut leaves) = (0u64, 0u64);
         // Most keys of a line match no path: reject them by length before comparing.
-        let mut rest = if lengths & length_bit(key.len()) != 0 {
+        let candidates = if lengths & length_bit(key.len()) != 0 {
             live
         } else {
             0
         };
-        while rest != 0 {
-            let i = rest.trailing_zeros() as usize;
-            rest &= rest - 1;
+        for i in bit_indices(candidates) {
             let parts = &self.paths[i].0;
             // The first byte before the whole key: "year" and "type" share a length with
             // "text", "date" and "dump", and a library compare per pair cost more than the rest
@@ -443,19 +441,29 @@ impl JsonPlan {
 /// the same field (texts are large).
 pub(super) fn store<'de>(values: &mut [Option<Captured<'de>>], leaves: u64, v: Captured<'de>) {
     let mut v = Some(v);
-    let mut rest = leaves;
-    while rest != 0 {
-        let i = rest.trailing_zeros() as usize;
-        rest &= rest - 1;
+    let mut paths = bit_indices(leaves).peekable();
+    while let Some(i) = paths.next() {
         if values[i].is_some() {
             continue;
         }
-        let more = rest != 0;
+        let more = paths.peek().is_some();
         values[i] = match (&v, more) {
             (Some(c), true) => Some(c.duplicate()),
             _ => v.take(),
         };
     }
+}
+
+/// The indices of the set bits of `bits`, lowest first: the paths of a path bit set, in
+/// priority order.
+fn bit_indices(mut bits: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (bits != 0).then(|| {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            i
+        })
+    })
 }
 
 fn length_bit(len: usize) -> u64 {
@@ -497,15 +505,7 @@ impl<'de> Extracted<'de> {
 
     /// Takes the first value captured for `slot` out (texts are large: never copied).
     fn take(&mut self, plan: &JsonPlan, slot: Slot) -> Option<Captured<'de>> {
-        let mut rest = plan.slot_paths[slot as usize];
-        while rest != 0 {
-            let i = rest.trailing_zeros() as usize;
-            rest &= rest - 1;
-            if let Some(v) = self.values[i].take() {
-                return Some(v);
-            }
-        }
-        None
+        bit_indices(plan.slot_paths[slot as usize]).find_map(|i| self.values[i].take())
     }
 
     /// Takes the first value captured for `slot` as a string (numbers are formatted).

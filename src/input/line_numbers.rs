@@ -34,7 +34,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// The lines in `data`: its newlines, plus one for a last line without a terminator.
-pub(crate) fn lines_in(data: &[u8]) -> u64 {
+fn lines_in(data: &[u8]) -> u64 {
     let n = memchr::memchr_iter(b'\n', data).count() as u64;
     if data.last().is_some_and(|&b| b != b'\n') {
         n + 1
