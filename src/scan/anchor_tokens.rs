@@ -90,9 +90,23 @@ impl Lead {
     /// a match.
     #[inline(always)]
     fn wanted(&self, next: Option<u8>) -> bool {
-        self.whole.is_some()
-            || next.is_some_and(|c| self.next[usize::from(c >> 6)] >> (c & 63) & 1 != 0)
+        self.whole.is_some() || next.is_some_and(|c| in_set(&self.next, c))
     }
+
+    /// The bytes after which a token can start one of these patterns: every byte when one
+    /// pattern is the token alone.
+    fn followers(&self) -> [u64; 4] {
+        match self.whole {
+            Some(_) => [u64::MAX; 4],
+            None => self.next,
+        }
+    }
+}
+
+/// True when byte `c` is in the 256-bit set `set`.
+#[inline(always)]
+fn in_set(set: &[u64; 4], c: u8) -> bool {
+    set[usize::from(c >> 6)] >> (c & 63) & 1 != 0
 }
 
 /// One leading token, ASCII case folded, and what each group needs of it.
@@ -107,6 +121,12 @@ struct Entry {
     /// The exact-case patterns with this leading token, by the token's exact bytes
     /// (`JARVIS`, `Jarvis`) and their [`TokenWords`] (not folded).
     exact: Vec<(Box<[u8]>, TokenWords, Lead)>,
+    /// The bytes after which some group wants the token ([`Lead::followers`] of all its
+    /// leads), and whether one wants it at the end of the text: one check turns away the
+    /// common words that lead a pattern only before a given byte (`a` of `A.I.`, `can` of
+    /// `can't`) before either group is asked.
+    followers: [u64; 4],
+    at_end: bool,
 }
 
 /// Index of the leading tokens of both groups.
@@ -314,6 +334,8 @@ impl AnchorTokens {
                     token: folded.into(),
                     anchored: None,
                     exact: Vec::new(),
+                    followers: [0; 4],
+                    at_end: false,
                 });
                 entries.len() - 1
             })
@@ -357,6 +379,18 @@ impl AnchorTokens {
                 }
             };
             variants[v].2.add(i, &b[n..]);
+        }
+        for e in &mut entries {
+            for lead in e
+                .anchored
+                .iter()
+                .chain(e.exact.iter().map(|(.., lead)| lead))
+            {
+                for (f, l) in e.followers.iter_mut().zip(lead.followers()) {
+                    *f |= l;
+                }
+                e.at_end |= lead.whole.is_some();
+            }
         }
         let slots = (entries.len() * 4).next_power_of_two();
         let mut idx = AnchorTokens {
@@ -518,6 +552,12 @@ impl AnchorTokens {
                 walk.pending = Some(base + k as usize);
             }
         }
+        // Tokens that pass the prefilter are collected without a branch and looked up
+        // after the loop: which ~10% of tokens pass is unpredictable, and a mispredicted
+        // branch per passing token cost more than the store (docs/PERFORMANCE.md, session 6).
+        // A block holds at most 32 tokens (each is followed by a non-word byte).
+        let mut passed = [0u8; 32];
+        let mut n = 0;
         // `NonZeroU64::trailing_zeros`: one bit scan, no check for zero.
         while let Some(start) = NonZeroU64::new(starts) {
             starts &= starts - 1;
@@ -526,10 +566,23 @@ impl AnchorTokens {
             ends &= ends.wrapping_sub(1);
             let head = first_word(window, i as usize, j as usize);
             let h = token_hash(head);
-            if self.passes(h) {
-                let (s, e) = (base + i as usize, base + j as usize + 1);
-                self.look(hay, TextToken { s, e, head, h }, &mut walk.done, f);
-            }
+            passed[n & 31] = i as u8;
+            n += usize::from(self.passes(h));
+        }
+        for &i in &passed[..n.min(32)] {
+            // The token's last byte: the last word byte of the run from its start, at
+            // most the block's last (the token running past the block is not among these).
+            let i = usize::from(i & 63);
+            let len = ((!mask >> i).trailing_zeros() as usize).min(64 - i);
+            let j = i + len - 1;
+            let head = first_word(window, i, j);
+            let token = TextToken {
+                s: base + i,
+                e: base + j + 1,
+                head,
+                h: token_hash(head),
+            };
+            self.look(hay, token, &mut walk.done, f);
         }
     }
 
@@ -543,14 +596,20 @@ impl AnchorTokens {
         let head = load(hay, s, (e - s).min(8), FOLD);
         let h = token_hash(head);
         if self.passes(h) {
-            self.look(hay, TextToken { s, e, head, h }, done, f);
+            self.look_apart(hay, TextToken { s, e, head, h }, done, f);
         }
+    }
+
+    /// [`Self::look`] kept out of line, for the rare tokens that cross a block edge.
+    #[inline(never)]
+    fn look_apart(&self, hay: &[u8], token: TextToken, done: &mut Done, f: &mut impl FnMut(Found)) {
+        self.look(hay, token, done, f);
     }
 
     /// The rare path of the token pass: the token passed the prefilter. Reports its chunk
     /// (or the token alone) to each group it can start a match of, unless a chunk of that
     /// group reported before holds it.
-    #[inline(never)]
+    #[inline(always)]
     fn look(&self, hay: &[u8], token: TextToken, done: &mut Done, f: &mut impl FnMut(Found)) {
         let TextToken { s, e, head, h } = token;
         let text = &hay[s..e];
@@ -564,6 +623,9 @@ impl AnchorTokens {
             return;
         };
         let next = hay.get(e).copied();
+        if !next.map_or(entry.at_end, |c| in_set(&entry.followers, c)) {
+            return;
+        }
         if let Some(lead) = &entry.anchored {
             if s >= done.anchored && lead.wanted(next) {
                 let joined = |a: u8, b: u8| !a.is_ascii_whitespace() && !b.is_ascii_whitespace();
@@ -916,6 +978,36 @@ mod tests {
                     pattern: 0
                 },
             ]
+        );
+    }
+
+    /// A token that leads patterns only before given bytes (`a` of `A.I.`, `t` of `t-800`)
+    /// is reported before those bytes, in any position of a block, and nowhere else; a
+    /// token that is a pattern by itself is reported before any byte and at the end.
+    #[test]
+    fn tokens_are_wanted_only_before_their_followers() {
+        let idx = both(&["t-800", "robot"], &["A.I."]);
+        for pad in 0..70 {
+            let text = format!("{}a A.I. t t-800 a, robot", " ".repeat(pad));
+            let starts: Vec<usize> = found(&idx, &text)
+                .into_iter()
+                .map(|f| match f {
+                    Found::Chunk { start, .. }
+                    | Found::ExactChunk { start, .. }
+                    | Found::Token { start, .. }
+                    | Found::ExactToken { start, .. } => start - pad,
+                })
+                .collect();
+            assert_eq!(starts, vec![2, 9, 18], "pad {pad}");
+        }
+        assert_eq!(found(&idx, "a t"), vec![]);
+        assert_eq!(
+            found(&idx, "robot"),
+            vec![Found::Token {
+                start: 0,
+                end: 5,
+                anchor: 1
+            }]
         );
     }
 
