@@ -32,6 +32,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 
 use super::anchor_tokens::{AnchorTokens, Found};
+use super::bytemask::WORD;
 use crate::lexicon::{Pattern, PatternTable};
 
 /// One word-bounded match.
@@ -712,32 +713,33 @@ fn is_word_char(c: char) -> bool {
 /// is itself not a word character (e.g. the final `.` of `A.I.`) needs no check.
 #[inline]
 pub fn on_word_boundaries(hay: &str, start: usize, end: usize) -> bool {
-    let bytes = hay.as_bytes();
-    let first_word = hay[start..].chars().next().is_some_and(is_word_char);
-    if first_word && start > 0 {
-        let prev = bytes[start - 1];
-        let blocked = if prev.is_ascii() {
-            prev.is_ascii_alphanumeric() || prev == b'_'
-        } else {
-            hay[..start].chars().next_back().is_some_and(is_word_char)
-        };
-        if blocked {
-            return false;
-        }
+    !(start > 0 && word_at(hay, start) && word_before(hay, start)
+        || end < hay.len() && word_before(hay, end) && word_at(hay, end))
+}
+
+/// True when the char starting at byte `at` of `hay` is a word char. Nearly every byte
+/// looked at is ASCII, where the byte table answers without decoding a char (decoding was
+/// most of [`on_word_boundaries`]' cost).
+#[inline(always)]
+fn word_at(hay: &str, at: usize) -> bool {
+    match hay.as_bytes().get(at) {
+        Some(&b) if b.is_ascii() => WORD[usize::from(b)],
+        _ => decoded_word_char(hay[at..].chars().next()),
     }
-    let last_word = hay[..end].chars().next_back().is_some_and(is_word_char);
-    if last_word && end < bytes.len() {
-        let next = bytes[end];
-        let blocked = if next.is_ascii() {
-            next.is_ascii_alphanumeric() || next == b'_'
-        } else {
-            hay[end..].chars().next().is_some_and(is_word_char)
-        };
-        if blocked {
-            return false;
-        }
+}
+
+/// True when the char ending at byte `at` of `hay` is a word char.
+#[inline(always)]
+fn word_before(hay: &str, at: usize) -> bool {
+    match at.checked_sub(1).map(|i| hay.as_bytes()[i]) {
+        Some(b) if b.is_ascii() => WORD[usize::from(b)],
+        _ => decoded_word_char(hay[..at].chars().next_back()),
     }
-    true
+}
+
+#[cold]
+fn decoded_word_char(c: Option<char>) -> bool {
+    c.is_some_and(is_word_char)
 }
 
 /// Lowercases `text`; `map[i]` is the original byte offset of the char that produced lower
@@ -768,6 +770,13 @@ mod tests {
         assert!(on_word_boundaries("(Skynet)", 1, 7));
         assert!(!on_word_boundaries("éAI", 2, 4));
         assert!(on_word_boundaries("A.I.s", 0, 4));
+        // Non-ASCII neighbours and edges are decoded: letters are word chars, `—` is not.
+        assert!(!on_word_boundaries("AIé", 0, 2));
+        assert!(on_word_boundaries("—AI—", 3, 5));
+        assert!(!on_word_boundaries("robotério", 0, 5));
+        assert!(!on_word_boundaries("xé", 1, 3));
+        assert!(on_word_boundaries("x é", 2, 4));
+        assert!(!on_word_boundaries("ébot", 0, 2));
     }
 
     #[test]
