@@ -202,6 +202,7 @@ pub const SCORING_KEYS: &[(&str, &str)] = &[
     ("benevolent_min", "counter evidence needed for the benevolent_ai label"),
     ("loose_act_min", "acts lighter than this with no entity near are ignored"),
     ("strong_act_min", "hostile acts at least this heavy also confirm an ambiguous villain name"),
+    ("name_context_min", "ambiguous villain names lighter than this (first names, common words) are confirmed only by an AI entity, named villain or AI doom term nearby, not by fiction cues or strong acts"),
     ("discourse_ratio", "fiction-vs-discourse: discourse needs discourse cues > fiction cues x this + discourse_bias"),
     ("discourse_bias", "see discourse_ratio"),
     ("analysis_weight", "weight of neutral-analysis cues (regulation, benchmark, dataset; subtracted)"),

@@ -384,9 +384,14 @@ pub fn analyze(
     // Ambiguous villain names first: confirmed villains then serve as context for the rest.
     for (i, c) in counted.iter_mut().enumerate() {
         if role(i) == Role::VillainContext {
+            // Light names are also first names or common words (Megan, Eve, Mother, Legion):
+            // every plot summary is fiction and human villains kill too, so only an AI word
+            // near them says the name is the machine.
+            let coinage = hits[i].weight >= p.name_context_min;
             *c = near(&pos, i, ctx, |k| match role(k) {
-                Role::Entity | Role::Villain | Role::Doom | Role::FrameFiction => true,
-                Role::Action => hits[k].weight >= p.strong_act_min,
+                Role::Entity | Role::Villain | Role::Doom => true,
+                Role::FrameFiction => coinage,
+                Role::Action => coinage && hits[k].weight >= p.strong_act_min,
                 _ => false,
             });
         }

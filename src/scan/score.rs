@@ -43,6 +43,9 @@ pub struct Params {
     pub loose_act_min: f64,
     /// Acts at least this heavy confirm ambiguous villain names.
     pub strong_act_min: f64,
+    /// Ambiguous villain names lighter than this need an AI word near them: fiction cues
+    /// and strong acts do not confirm them.
+    pub name_context_min: f64,
     /// Discourse needs discourse frame > fiction frame x `discourse_ratio` + `discourse_bias`.
     pub discourse_ratio: f64,
     /// See `discourse_ratio`.
@@ -83,6 +86,7 @@ impl Params {
             benevolent_min: g("benevolent_min"),
             loose_act_min: g("loose_act_min"),
             strong_act_min: g("strong_act_min"),
+            name_context_min: g("name_context_min"),
             discourse_ratio: g("discourse_ratio"),
             discourse_bias: g("discourse_bias"),
             analysis_weight: g("analysis_weight").max(0.0),
