@@ -239,6 +239,7 @@ trait_gap_words = 2
 object_gap_words = 0
 pronoun_reach_sentences = 0
 subject_veto = 0
+loose_subject_veto = 0
 "#;
 
     #[test]

@@ -494,6 +494,39 @@ mod tests {
     }
 
     #[test]
+    fn a_characters_acts_far_from_any_ai_word_are_not_loose_acts() {
+        let setup = "The lab keeps an old robot in the basement. Years pass and the town grows quiet, the mill closes and the children leave for the city. ";
+        for (act, vetoed) in [
+            ("Later Wade kills the guard.", true),
+            ("Later he kills the guard.", true),
+            ("Later she has to kill the guard.", true),
+            ("Later it kills the guard.", false),
+            ("Later they kill the guard.", false),
+        ] {
+            let f = features_with(&format!("{setup}{act}"), "");
+            assert_eq!(f.cooc_pairs, 0, "{act}: {f:#?}");
+            assert_eq!(
+                (f.person_loose_acts, f.loose_act_sum > 0.0),
+                (u32::from(vetoed), !vetoed),
+                "{act}: {f:#?}"
+            );
+        }
+        let off = features_with(
+            &format!("{setup}Later Wade kills the guard."),
+            "loose_subject_veto = 0",
+        );
+        assert!(off.loose_act_sum > 0.0, "veto off: {off:#?}");
+        let names_only = features_with(
+            &format!("{setup}Later he kills the guard."),
+            "loose_subject_veto = 1",
+        );
+        assert!(
+            names_only.loose_act_sum > 0.0,
+            "level 1 keeps he/she: {names_only:#?}"
+        );
+    }
+
+    #[test]
     fn it_subject_reaches_back_to_an_entity_when_enabled() {
         let text = "The lab built a self-aware network. For many long years the people of the city watched and waited in silence. Only one hacker can stop it from controlling the world.";
         let off = features_with(text, "");

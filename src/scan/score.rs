@@ -62,6 +62,9 @@ pub struct Params {
     pub pronoun_reach_sentences: u32,
     /// An explicit non-AI subject blocks pairs with entities before it.
     pub subject_veto: bool,
+    /// Acts with no entity near are not loose acts when their subject is a name (1) or also
+    /// `he` / `she` (2); 0 = off.
+    pub loose_subject_veto: u32,
 }
 
 impl Params {
@@ -95,6 +98,7 @@ impl Params {
             object_gap_words: words("object_gap_words"),
             pronoun_reach_sentences: words("pronoun_reach_sentences"),
             subject_veto: g("subject_veto") >= 0.5,
+            loose_subject_veto: words("loose_subject_veto"),
         }
     }
 }
