@@ -202,6 +202,7 @@ pub const SCORING_KEYS: &[(&str, &str)] = &[
     ("benevolent_min", "counter evidence needed for the benevolent_ai label"),
     ("loose_act_min", "acts lighter than this with no entity near are ignored"),
     ("strong_act_min", "hostile acts at least this heavy also confirm an ambiguous villain name"),
+    ("name_context_min", "ambiguous villain names lighter than this (first names, common words) are confirmed only by an AI entity, named villain or AI doom term nearby, not by fiction cues or strong acts"),
     ("discourse_ratio", "fiction-vs-discourse: discourse needs discourse cues > fiction cues x this + discourse_bias"),
     ("discourse_bias", "see discourse_ratio"),
     ("analysis_weight", "weight of neutral-analysis cues (regulation, benchmark, dataset; subtracted)"),
@@ -209,6 +210,7 @@ pub const SCORING_KEYS: &[(&str, &str)] = &[
     ("trait_gap_words", "a trait (hostile adjective) counts only with an AI entity at most this many words before or after it, no punctuation between"),
     ("object_gap_words", "an AI entity right after an act, with at most this many determiners between, is its object: no pair, and the act is not a loose act (0 = off)"),
     ("pronoun_reach_sentences", "an unpaired act whose subject is `it` pairs with the last AI entity at most this many sentences back (0 = off)"),
+    ("loose_subject_veto", "an act with no AI entity near is not a loose act when its subject is a capitalised name (1) or also he/she (2); 0 = off"),
     ("subject_veto", "1 = an act with an explicit subject word that is not an AI entity pairs with no entity before that word; 0 = off"),
 ];
 

@@ -232,12 +232,14 @@ discourse_bias = 0.0
 discourse_ratio = 1.5
 loose_act_min = 0.8
 strong_act_min = 1.1
+name_context_min = 0.0
 analysis_weight = 0.0
 agent_after_act = 1.0
 trait_gap_words = 2
 object_gap_words = 0
 pronoun_reach_sentences = 0
 subject_veto = 0
+loose_subject_veto = 0
 "#;
 
     #[test]

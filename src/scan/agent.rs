@@ -17,9 +17,12 @@ pub enum Subject {
     /// `it`, `its`, `itself`: a pronoun that can stand for an AI named in an earlier
     /// sentence, and never for a person.
     ThingPronoun,
-    /// `he`, `she`, `they`, `we`, `you`, `I` and their other forms: could be an android ("He
-    /// has to kill ...") or robots as well as people, so it neither vetoes nor resolves.
+    /// `they`, `we`, `you`, `I` and their other forms: could be robots or a machine narrator
+    /// as well as people, so it neither vetoes nor resolves.
     PersonPronoun,
+    /// `he`, `she` and their other forms: a character, usually a person, though it can be an
+    /// android ("He has to kill ..."). Vetoes only acts with no AI entity near.
+    HeShe,
     /// `which`, `that`, `who`: the antecedent is the noun just before, in the same sentence.
     Relative,
     /// A capitalised word starting at this byte offset: a named character doing the act
@@ -147,22 +150,18 @@ const PERSON_PRONOUNS: &[&str] = &[
     "them",
     "their",
     "themselves",
-    "he",
-    "she",
     "we",
     "you",
     "i",
-    "him",
-    "her",
-    "his",
-    "hers",
-    "himself",
-    "herself",
     "us",
     "our",
     "your",
     "me",
     "my",
+];
+
+const HE_SHE: &[&str] = &[
+    "he", "she", "him", "her", "his", "hers", "himself", "herself",
 ];
 
 /// Words that may stand between a transitive act and its object: determiners, quantifiers and
@@ -240,6 +239,9 @@ pub fn subject_before(text: &str, at: usize) -> Subject {
         }
         if is_one_of(w, PERSON_PRONOUNS) {
             return Subject::PersonPronoun;
+        }
+        if is_one_of(w, HE_SHE) {
+            return Subject::HeShe;
         }
         if is_one_of(w, RELATIVE_PRONOUNS) {
             return Subject::Relative;
@@ -326,9 +328,11 @@ mod tests {
         let t = "It'll take over the world.";
         assert_eq!(subject(t, "take over"), Subject::ThingPronoun);
         let t = "He has to kill the boy.";
-        assert_eq!(subject(t, "kill"), Subject::PersonPronoun);
+        assert_eq!(subject(t, "kill"), Subject::HeShe);
         let t = "She finally destroys the machine.";
-        assert_eq!(subject(t, "destroys"), Subject::PersonPronoun);
+        assert_eq!(subject(t, "destroys"), Subject::HeShe);
+        let t = "We will all be killed.";
+        assert_eq!(subject(t, "killed"), Subject::PersonPronoun);
     }
 
     #[test]

@@ -125,8 +125,8 @@ impl fmt::Display for Explanation {
         )?;
         writeln!(
             f,
-            "agents: pairs through it/they {}, acts on an AI (object) {}",
-            x.pronoun_pairs, x.ai_object_acts
+            "agents: pairs through it/they {}, acts on an AI (object) {}, a person's acts far from AI {}",
+            x.pronoun_pairs, x.ai_object_acts, x.person_loose_acts
         )?;
         writeln!(
             f,

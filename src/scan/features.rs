@@ -44,6 +44,9 @@ pub struct Features {
     pub cooc_sum: f64,
     /// Summed weight of non-negated acts with no entity near.
     pub loose_act_sum: f64,
+    /// Acts with no entity near whose subject is a named character or `he` / `she`
+    /// (`loose_subject_veto`): not counted as loose acts.
+    pub person_loose_acts: u32,
     /// Summed weight of named villains.
     pub villain_sum: f64,
     /// Summed weight of doom framing (context-confirmed where needed).
@@ -325,7 +328,17 @@ fn subject_blocks(subject: Subject, agent_end: usize, other_sentence: bool) -> b
     match subject {
         Subject::Name(start) => agent_end <= start,
         Subject::Relative => other_sentence,
-        Subject::Unknown | Subject::ThingPronoun | Subject::PersonPronoun => false,
+        Subject::Unknown | Subject::ThingPronoun | Subject::PersonPronoun | Subject::HeShe => false,
+    }
+}
+
+/// True when an act with no AI entity near, done by `subject`, is a person's act rather than
+/// a loose act of the AI: level 1 vetoes capitalised names, level 2 also `he` / `she`.
+fn loose_subject_vetoes(subject: Subject, level: u32) -> bool {
+    match subject {
+        Subject::Name(_) => level >= 1,
+        Subject::HeShe => level >= 2,
+        _ => false,
     }
 }
 
@@ -384,9 +397,14 @@ pub fn analyze(
     // Ambiguous villain names first: confirmed villains then serve as context for the rest.
     for (i, c) in counted.iter_mut().enumerate() {
         if role(i) == Role::VillainContext {
+            // Light names are also first names or common words (Megan, Eve, Mother, Legion):
+            // every plot summary is fiction and human villains kill too, so only an AI word
+            // near them says the name is the machine.
+            let coinage = hits[i].weight >= p.name_context_min;
             *c = near(&pos, i, ctx, |k| match role(k) {
-                Role::Entity | Role::Villain | Role::Doom | Role::FrameFiction => true,
-                Role::Action => hits[k].weight >= p.strong_act_min,
+                Role::Entity | Role::Villain | Role::Doom => true,
+                Role::FrameFiction => coinage,
+                Role::Action => coinage && hits[k].weight >= p.strong_act_min,
                 _ => false,
             });
         }
@@ -525,7 +543,8 @@ pub fn analyze(
             }
             continue;
         }
-        let subject = if p.subject_veto || p.pronoun_reach_sentences > 0 {
+        let subject = if p.subject_veto || p.pronoun_reach_sentences > 0 || p.loose_subject_veto > 0
+        {
             agent::subject_before(text, h.start)
         } else {
             Subject::Unknown
@@ -575,6 +594,11 @@ pub fn analyze(
             None if ai_is_object => pair.f.ai_object_acts += 1,
             // Weak acts ("attack", "destroy") away from any entity are mostly noise; strong ones
             // in an AI text are the acts of an "it" / "I" the lexicon cannot resolve.
+            // ... unless a named character or a he/she does them, far from any AI word
+            // ("Deadpool kills Ajax", "he killed Megan"): most characters are people.
+            None if loose_subject_vetoes(subject, p.loose_subject_veto) => {
+                pair.f.person_loose_acts += 1
+            }
             None if h.weight >= p.loose_act_min => pair.f.loose_act_sum += h.weight,
             None => {}
         }

@@ -457,6 +457,76 @@ mod tests {
     }
 
     #[test]
+    fn first_name_villains_need_an_ai_word_not_just_fiction() {
+        // `=Megan` is light (a first name): the film and the murder do not confirm it.
+        let text = "In the film, Megan murders her husband and flees the city.";
+        let f = features_with(text, "");
+        assert_eq!((f.villain_hits, f.ai_present), (0, false), "{f:#?}");
+        assert!(!scanner().score(text).flagged);
+        let off = features_with(text, "name_context_min = 0");
+        assert_eq!(off.villain_hits, 1, "rule off: {off:#?}");
+        // An AI word next to the name confirms it.
+        let f = features_with(
+            "In the film, Megan, a lifelike android, murders her owner.",
+            "",
+        );
+        assert_eq!(f.villain_hits, 1, "{f:#?}");
+        // A coinage is still confirmed by the fiction frame alone.
+        let f = features_with("In the film, Skynet launches the missiles.", "");
+        assert_eq!(f.villain_hits, 1, "{f:#?}");
+    }
+
+    #[test]
+    fn people_called_killing_machines_or_computer_geniuses_are_no_ai() {
+        let s = scanner();
+        for text in [
+            "The kickboxer becomes a killing machine to avenge his father.",
+            "Teen hackers are pursued by the evil computer genius behind the virus.",
+            "The humanoid race of giants rules over the planet and enslaves its people.",
+        ] {
+            let v = s.score(text);
+            assert!(!v.flagged, "{text}: {v:#?}");
+        }
+        assert!(
+            s.score("The android is a killing machine that hunts the crew.")
+                .flagged
+        );
+    }
+
+    #[test]
+    fn a_characters_acts_far_from_any_ai_word_are_not_loose_acts() {
+        let setup = "The lab keeps an old robot in the basement. Years pass and the town grows quiet, the mill closes and the children leave for the city. ";
+        for (act, vetoed) in [
+            ("Later Wade kills the guard.", true),
+            ("Later he kills the guard.", true),
+            ("Later she has to kill the guard.", true),
+            ("Later it kills the guard.", false),
+            ("Later they kill the guard.", false),
+        ] {
+            let f = features_with(&format!("{setup}{act}"), "");
+            assert_eq!(f.cooc_pairs, 0, "{act}: {f:#?}");
+            assert_eq!(
+                (f.person_loose_acts, f.loose_act_sum > 0.0),
+                (u32::from(vetoed), !vetoed),
+                "{act}: {f:#?}"
+            );
+        }
+        let off = features_with(
+            &format!("{setup}Later Wade kills the guard."),
+            "loose_subject_veto = 0",
+        );
+        assert!(off.loose_act_sum > 0.0, "veto off: {off:#?}");
+        let names_only = features_with(
+            &format!("{setup}Later he kills the guard."),
+            "loose_subject_veto = 1",
+        );
+        assert!(
+            names_only.loose_act_sum > 0.0,
+            "level 1 keeps he/she: {names_only:#?}"
+        );
+    }
+
+    #[test]
     fn it_subject_reaches_back_to_an_entity_when_enabled() {
         let text = "The lab built a self-aware network. For many long years the people of the city watched and waited in silence. Only one hacker can stop it from controlling the world.";
         let off = features_with(text, "");

@@ -43,6 +43,9 @@ pub struct Params {
     pub loose_act_min: f64,
     /// Acts at least this heavy confirm ambiguous villain names.
     pub strong_act_min: f64,
+    /// Ambiguous villain names lighter than this need an AI word near them: fiction cues
+    /// and strong acts do not confirm them.
+    pub name_context_min: f64,
     /// Discourse needs discourse frame > fiction frame x `discourse_ratio` + `discourse_bias`.
     pub discourse_ratio: f64,
     /// See `discourse_ratio`.
@@ -59,6 +62,9 @@ pub struct Params {
     pub pronoun_reach_sentences: u32,
     /// An explicit non-AI subject blocks pairs with entities before it.
     pub subject_veto: bool,
+    /// Acts with no entity near are not loose acts when their subject is a name (1) or also
+    /// `he` / `she` (2); 0 = off.
+    pub loose_subject_veto: u32,
 }
 
 impl Params {
@@ -83,6 +89,7 @@ impl Params {
             benevolent_min: g("benevolent_min"),
             loose_act_min: g("loose_act_min"),
             strong_act_min: g("strong_act_min"),
+            name_context_min: g("name_context_min"),
             discourse_ratio: g("discourse_ratio"),
             discourse_bias: g("discourse_bias"),
             analysis_weight: g("analysis_weight").max(0.0),
@@ -91,6 +98,7 @@ impl Params {
             object_gap_words: words("object_gap_words"),
             pronoun_reach_sentences: words("pronoun_reach_sentences"),
             subject_veto: g("subject_veto") >= 0.5,
+            loose_subject_veto: words("loose_subject_veto"),
         }
     }
 }
