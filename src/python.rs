@@ -233,7 +233,9 @@ impl PyScanner {
             parts.append(p)?;
         }
         d.set_item("contributions", parts)?;
-        let pair = |e: &crate::scan::Evidence| (e.start, e.end, e.category.clone(), e.term.clone());
+        let pair = |e: &crate::scan::Evidence| {
+            (e.start, e.end, e.category.to_string(), e.term.to_string())
+        };
         let pairs: Vec<_> = ex.pairs.iter().map(|(g, t)| (pair(g), pair(t))).collect();
         d.set_item("pairs", pairs)?;
         let negated: Vec<_> = ex.negated.iter().map(pair).collect();

@@ -187,7 +187,7 @@ mod tests {
             start,
             end,
             category: cat.into(),
-            term: String::new(),
+            term: "".into(),
             weight: 1.0,
         }
     }

@@ -166,6 +166,41 @@ pub(crate) fn at_most_space_mask(block: &Block) -> u64 {
     }
 }
 
+/// True when [`at_most_space_mask_avx2`] may run in code compiled for AVX2 and POPCNT (the
+/// summary's word count): the CPU has both (x86_64 only).
+pub(crate) fn avx2_popcnt_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("popcnt")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`at_most_space_mask`] with two 32-byte AVX2 compares instead of four 16-byte SSE2 ones.
+///
+/// # Safety
+/// The CPU must have AVX2 ([`avx2_popcnt_available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(crate) unsafe fn at_most_space_mask_avx2(block: &Block) -> u64 {
+    use std::arch::x86_64::*;
+    let lane = |at: usize| {
+        // SAFETY: the caller's contract gives AVX2; the unaligned load reads 32 bytes at
+        // offset 0 or 32 of the 64-byte block.
+        unsafe {
+            let v = _mm256_loadu_si256(block.as_ptr().add(at).cast());
+            // `min(b, 0x20) == b`, as `sse2::at_most` does 16 bytes at a time.
+            let at_most = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x20)), v);
+            u64::from(_mm256_movemask_epi8(at_most) as u32)
+        }
+    };
+    lane(0) | lane(32) << 32
+}
+
 /// [`string_stop_mask`] of 16 bytes: a cheaper first look for short strings.
 #[inline(always)]
 pub(crate) fn string_stop_mask16(bytes: &[u8; 16]) -> u16 {
@@ -238,6 +273,39 @@ pub(crate) fn sentence_masks(block: &Block) -> SentenceMasks {
             newline: scalar_mask(block, |c| c == b'\n'),
             punct: scalar_mask(block, |c| matches!(c, b'.' | b'!' | b'?')),
         }
+    }
+}
+
+/// [`sentence_masks`] and, in `space`, [`space_mask`], with 32-byte AVX2 compares.
+///
+/// # Safety
+/// The CPU must have AVX2 ([`avx2_popcnt_available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(crate) unsafe fn sentence_masks_avx2(block: &Block) -> SentenceMasks {
+    use std::arch::x86_64::*;
+    let lane = |at: usize| {
+        // SAFETY: the caller's contract gives AVX2; the unaligned load reads 32 bytes at
+        // offset 0 or 32 of the 64-byte block.
+        unsafe {
+            let v = _mm256_loadu_si256(block.as_ptr().add(at).cast());
+            let eq = |b: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b as i8));
+            let nl = eq(b'\n');
+            let space = _mm256_or_si256(
+                _mm256_or_si256(eq(b' '), eq(b'\t')),
+                _mm256_or_si256(eq(b'\r'), nl),
+            );
+            let punct = _mm256_or_si256(_mm256_or_si256(eq(b'.'), eq(b'!')), eq(b'?'));
+            let bits = |m: __m256i| u64::from(_mm256_movemask_epi8(m) as u32);
+            [bits(space), bits(nl), bits(punct)]
+        }
+    };
+    let (low, high) = (lane(0), lane(32));
+    SentenceMasks {
+        space: low[0] | high[0] << 32,
+        newline: low[1] | high[1] << 32,
+        punct: low[2] | high[2] << 32,
     }
 }
 
@@ -378,6 +446,14 @@ mod tests {
             assert_eq!(m.newline, scalar_mask(&b, |c| c == b'\n'));
             assert_eq!(m.punct, scalar_mask(&b, |c| b".!?".contains(&c)));
             assert_eq!(at_most_space_mask(&b), scalar_mask(&b, |c| c <= 0x20));
+            #[cfg(target_arch = "x86_64")]
+            if avx2_popcnt_available() {
+                // SAFETY: checked just above.
+                assert_eq!(unsafe { sentence_masks_avx2(&b) }, m);
+                // SAFETY: checked just above.
+                let avx2 = unsafe { at_most_space_mask_avx2(&b) };
+                assert_eq!(avx2, scalar_mask(&b, |c| c <= 0x20));
+            }
             let stops = scalar_mask(&b, is_string_stop);
             assert_eq!(string_stop_mask(&b), stops);
             let first: &[u8; 16] = b[..16].try_into().unwrap();
