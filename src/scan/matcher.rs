@@ -60,6 +60,8 @@ pub struct Matcher {
     negations: Vec<(String, u16, u32, f64)>,
     /// Bytes a negation cue can start with (both ASCII cases).
     negation_first: Box<[bool; 256]>,
+    /// Every negation cue starts with an ASCII word byte.
+    negations_word_led: bool,
     anchored: Option<AnchorGroup>,
     exact: Option<Group>,
     unicode_ci: Option<Group>,
@@ -373,6 +375,11 @@ impl Matcher {
                 negation_first[usize::from(b.to_ascii_uppercase())] = true;
             }
         }
+        let negations_word_led = negations.iter().all(|(pat, ..)| {
+            pat.as_bytes()
+                .first()
+                .is_some_and(|&b| WORD[usize::from(b)])
+        });
         let mut ci: Vec<&Pattern> = table.ascii_ci.iter().filter(|p| !is_neg(p)).collect();
         ci.extend(caseless.into_iter().filter(|p| !is_neg(p)));
         let exact: Vec<&Pattern> = table.exact.iter().collect();
@@ -382,6 +389,7 @@ impl Matcher {
         Ok(Matcher {
             negations,
             negation_first,
+            negations_word_led,
             anchored,
             exact: build_group(&exact, false)?,
             unicode_ci: build_group(&cased, false)?,
@@ -401,6 +409,12 @@ impl Matcher {
                 continue;
             }
             let s = from + i;
+            // Inside a word (an ASCII word byte before), no cue that starts with a word
+            // byte can pass the boundary check: most candidate bytes are such letters, and
+            // trying every cue there was most of this function's cost.
+            if self.negations_word_led && s > 0 && WORD[usize::from(text.as_bytes()[s - 1])] {
+                continue;
+            }
             for (pat, category, term, weight) in &self.negations {
                 let n = pat.len();
                 if bytes
@@ -842,6 +856,31 @@ mod tests {
         }
         // Not vacuous: many of the pairs verify.
         assert!(verified >= 20, "{verified}");
+    }
+
+    /// The negation cue before a point is the last one on word boundaries: cues inside
+    /// words ("knot", "snow", "uncannot") are skipped, also with the in-word shortcut turned
+    /// off, and a cue after a non-ASCII letter is decoded.
+    #[test]
+    fn negation_cues_on_word_boundaries_only() {
+        let m =
+            Matcher::new(&crate::lexicon::Lexicon::default_english().compile()).expect("matcher");
+        assert!(m.negations_word_led, "the default cues start with letters");
+        let mut slow = m.clone();
+        slow.negations_word_led = false;
+        fn cue<'t>(m: &Matcher, t: &'t str) -> Option<&'t str> {
+            m.negation_before(t, 0, t.len()).map(|h| &t[h.start..h.end])
+        }
+        for m in [&m, &slow] {
+            assert_eq!(
+                cue(m, "It did not kill. A knot, snow, uncannot"),
+                Some("not")
+            );
+            assert_eq!(cue(m, "a knot uncannot snowball"), None);
+            assert_eq!(cue(m, "énot never"), Some("never"));
+            assert_eq!(cue(m, "énot"), None);
+            assert_eq!(cue(m, "Never"), Some("Never"));
+        }
     }
 
     /// The token index answers exactly as searching the whole text with each automaton,
