@@ -287,6 +287,36 @@ fn nested_fields_and_custom_paths() {
 }
 
 #[test]
+fn byte_order_mark_at_the_start_of_a_jsonl_file_is_skipped() {
+    // Windows tools and pandas' `utf-8-sig` write one; the first document must not be lost.
+    let dir = tempfile::tempdir().unwrap();
+    let plain =
+        b"\xEF\xBB\xBF{\"id\":\"a\",\"text\":\"first\"}\r\n{\"id\":\"b\",\"text\":\"second\"}\r\n";
+    for (name, bytes) in [
+        ("bom.jsonl", plain.to_vec()),
+        ("bom.jsonl.gz", gzip(plain)),
+        ("bom.jsonl.zst", zstd_bytes(plain)),
+    ] {
+        let path = write(dir.path(), name, &bytes);
+        let (docs, stats) = read_all_ways(&path, &ReadOptions::default(), true);
+        assert!(stats.errors.is_empty(), "{name}: {:?}", stats.errors);
+        let ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"], "{name}");
+        assert_eq!(docs[0].text, "first");
+    }
+    // Anywhere else a BOM is not JSON: that line is reported, the others are read.
+    let path = write(
+        dir.path(),
+        "late.jsonl",
+        b"{\"id\":\"a\",\"text\":\"x\"}\n\xEF\xBB\xBF{\"id\":\"b\",\"text\":\"y\"}\n",
+    );
+    let (docs, stats) = read_via(&path, &ReadOptions::default(), Via::Mapped);
+    assert_eq!(docs.len(), 1);
+    assert_eq!(stats.errors.len(), 1);
+    assert!(stats.errors[0].to_string().contains("late.jsonl:2"));
+}
+
+#[test]
 fn empty_file_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["e.jsonl", "e.txt", "e.warc"] {

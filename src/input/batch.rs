@@ -320,10 +320,12 @@ fn sniff_format(stream: &mut Stream) -> Format {
 }
 
 fn sniff_bytes(head: &[u8]) -> Format {
-    let trimmed = head
+    // A UTF-8 byte-order mark (`utf-8-sig` writers) comes before the first `{` or `WARC/`.
+    let trimmed = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let trimmed = trimmed
         .iter()
         .position(|b| !b.is_ascii_whitespace())
-        .map(|i| &head[i..])
+        .map(|i| &trimmed[i..])
         .unwrap_or(&[]);
     if trimmed.starts_with(b"WARC/") {
         Format::Warc
@@ -343,5 +345,23 @@ impl Stream {
             Stream::Mapped(b) => Box::new(SharedReader::new(b)),
             Stream::Reader(r) => r,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_formats_from_the_first_bytes() {
+        assert_eq!(sniff_bytes(b"{\"id\":1}"), Format::Jsonl);
+        assert_eq!(sniff_bytes(b"\n  {\"id\":1}"), Format::Jsonl);
+        assert_eq!(sniff_bytes(b"\xEF\xBB\xBF{\"id\":1}"), Format::Jsonl);
+        assert_eq!(sniff_bytes(b"WARC/1.0\r\n"), Format::Warc);
+        assert_eq!(sniff_bytes(b"\xEF\xBB\xBFWARC/1.0\r\n"), Format::Warc);
+        assert_eq!(sniff_bytes(b"PAR1\x15"), Format::Parquet);
+        assert_eq!(sniff_bytes(b"Once upon a time"), Format::Text);
+        assert_eq!(sniff_bytes(b"\xEF\xBB\xBFOnce"), Format::Text);
+        assert_eq!(sniff_bytes(b""), Format::Text);
     }
 }
