@@ -193,8 +193,12 @@ fn kept_and_removed_are_the_input_line_for_line_and_byte_for_byte() {
             "{name}: nothing extra in the outputs"
         );
         assert_eq!(merged, input, "{name}");
+        // C4 and WikiText hold no rogue-AI document: WikiText's one former flag was a false
+        // positive (a battle article's machine guns), gone since the topic share of loose acts.
         assert!(
-            !flagged.is_empty() || file == "olmo-c4-sample.01.json.gz",
+            !flagged.is_empty()
+                || file == "olmo-c4-sample.01.json.gz"
+                || file == "wikitext2.jsonl.gz",
             "{name}: something is flagged"
         );
     }

@@ -240,6 +240,7 @@ object_gap_words = 0
 pronoun_reach_sentences = 0
 subject_veto = 0
 loose_subject_veto = 0
+loose_topic_density = 0
 "#;
 
     #[test]

@@ -130,6 +130,11 @@ impl fmt::Display for Explanation {
         )?;
         writeln!(
             f,
+            "topic: AI mentions {} (+ narrator `I` {}), loose acts by `it` {:.2} of {:.2}",
+            x.ai_mentions, x.narrator_mentions, x.loose_pronoun_sum, x.loose_act_sum
+        )?;
+        writeln!(
+            f,
             "frames: fiction {:.2} discourse {:.2} -> {}",
             x.fiction_frame,
             x.discourse_frame,

@@ -44,6 +44,16 @@ pub struct Features {
     pub cooc_sum: f64,
     /// Summed weight of non-negated acts with no entity near.
     pub loose_act_sum: f64,
+    /// Of `loose_act_sum`, the acts whose subject is `it`, `I`, `we`, `you` or `they`:
+    /// pronouns a robot or a machine narrator is as likely behind as a person.
+    pub loose_pronoun_sum: f64,
+    /// Counted AI mentions: entity, named-villain and doom hits (how much of the text is
+    /// about the AI; `loose_topic_density`).
+    pub ai_mentions: u32,
+    /// First-person `I`s, counted only when unattributed loose acts in a text with few AI
+    /// mentions need them (`loose_topic_density`; 0 otherwise): a machine narrator names
+    /// itself `I`, not "the AI".
+    pub narrator_mentions: u32,
     /// Acts with no entity near whose subject is a named character or `he` / `she`
     /// (`loose_subject_veto`): not counted as loose acts.
     pub person_loose_acts: u32,
@@ -389,6 +399,25 @@ fn loose_subject_vetoes(subject: Subject, level: u32) -> bool {
     }
 }
 
+/// Occurrences of the word `I` (the first-person pronoun: `I`, `I'm`, `I'd`; not the `I` of
+/// `It`, `II` or `I.B.M`).
+pub fn count_word_i(text: &str) -> u32 {
+    let b = text.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c >= 0x80;
+    memchr::memchr_iter(b'I', b)
+        .filter(|&i| {
+            let before = i == 0 || !word(b[i - 1]) && b[i - 1] != b'.';
+            let after = match b.get(i + 1) {
+                None => true,
+                // "said I." is the pronoun, "I.B.M." an initial.
+                Some(b'.') => !b.get(i + 2).is_some_and(|c| c.is_ascii_alphabetic()),
+                Some(&c) => !word(c),
+            };
+            before && after
+        })
+        .count() as u32
+}
+
 /// Computes the features of `text` from its hits.
 pub fn analyze(
     text: &str,
@@ -500,6 +529,7 @@ pub fn analyze(
         match r {
             Role::Entity => {
                 f.entity_hits += 1;
+                f.ai_mentions += 1;
                 entity_sum += h.weight;
                 // One strong mention, or weak ones adding up ("computers ... machines").
                 if h.weight >= p.ai_presence_min || entity_sum >= 2.0 * p.ai_presence_min {
@@ -508,10 +538,12 @@ pub fn analyze(
             }
             Role::Villain | Role::VillainContext => {
                 f.villain_hits += 1;
+                f.ai_mentions += 1;
                 f.villain_sum += h.weight;
                 f.ai_present = true;
             }
             Role::Doom | Role::DoomContext => {
+                f.ai_mentions += 1;
                 f.doom_sum += h.weight;
                 f.ai_present = true;
             }
@@ -590,7 +622,10 @@ pub fn analyze(
             }
             continue;
         }
-        let subject = if p.subject_veto || p.pronoun_reach_sentences > 0 || p.loose_subject_veto > 0
+        let subject = if p.subject_veto
+            || p.pronoun_reach_sentences > 0
+            || p.loose_subject_veto > 0
+            || p.loose_topic_density > 0.0
         {
             agent::subject_before(text, h.start)
         } else {
@@ -646,7 +681,12 @@ pub fn analyze(
             None if loose_subject_vetoes(subject, p.loose_subject_veto) => {
                 pair.f.person_loose_acts += 1
             }
-            None if h.weight >= p.loose_act_min => pair.f.loose_act_sum += h.weight,
+            None if h.weight >= p.loose_act_min => {
+                pair.f.loose_act_sum += h.weight;
+                if subject == Subject::ThingPronoun {
+                    pair.f.loose_pronoun_sum += h.weight;
+                }
+            }
             None => {}
         }
     }
@@ -660,6 +700,12 @@ pub fn analyze(
         if cooc_sentence_ids.binary_search(&pos[i].1).is_err() {
             f.counter_sum += hits[i].weight;
         }
+    }
+    // Only texts whose unattributed loose acts would be discounted pay for the count.
+    if f.loose_act_sum > f.loose_pronoun_sum
+        && super::score::topic_share(f.ai_mentions, f.words, p.loose_topic_density) < 1.0
+    {
+        f.narrator_mentions = count_word_i(text);
     }
     let mut terms: Vec<u32> = hits
         .iter()
@@ -692,6 +738,15 @@ mod tests {
             term: 0,
             weight: 1.0,
         }
+    }
+
+    #[test]
+    fn counts_the_first_person_pronoun_only() {
+        assert_eq!(count_word_i("I think I'm right, said I."), 3);
+        assert_eq!(count_word_i("\"I\" (I) I"), 3);
+        assert_eq!(count_word_i("It is II at I.B.M. in Iowa; pi Ii"), 0);
+        assert_eq!(count_word_i("Übermensch I été"), 1);
+        assert_eq!(count_word_i(""), 0);
     }
 
     #[test]

@@ -562,6 +562,54 @@ mod tests {
         );
     }
 
+    fn score_with(text: &str, scoring: &str) -> f64 {
+        let mut lex = Lexicon::default_english();
+        lex.extend_from_source(
+            "override.toml",
+            &format!("[lexicon]\nname = \"t\"\n[scoring]\n{scoring}"),
+        )
+        .expect("override");
+        let s = Scanner::new(&lex, ScanConfig::default()).expect("scanner");
+        s.score(text).score
+    }
+
+    #[test]
+    fn loose_acts_count_by_how_much_the_text_is_about_the_ai() {
+        // One robot named once, then a long run of killings with no stated subject.
+        let filler = "The valley is quiet and the harvest is late this year, and the old mill by the river turns slowly. ".repeat(6);
+        let plot = format!(
+            "A farmer keeps an old robot in the barn. {filler}The gang rides into town, killing everyone at the bank. \
+             {filler}At the station the brothers, who murder the sheriff, escape into the hills. \
+             {filler}The posse follows and the fight ends by slaughtering the gang."
+        );
+        let f = features_with(&plot, "");
+        assert!(
+            f.loose_act_sum > 0.0 && f.loose_pronoun_sum == 0.0,
+            "{f:#?}"
+        );
+        assert_eq!(f.ai_mentions, 1, "{f:#?}");
+        let on = score_with(&plot, "loose_topic_density = 10");
+        let off = score_with(&plot, "loose_topic_density = 0");
+        assert!(on < off, "on {on} off {off}");
+        // The same acts done by `it` stay the AI's acts.
+        let by_it = plot
+            .replace("The gang rides into town, killing", "In town it kills")
+            .replace("the fight ends by slaughtering", "at last it slaughters");
+        let f = features_with(&by_it, "");
+        assert!(f.loose_pronoun_sum > 0.0, "{f:#?}");
+        // A first-person narrator is a mention: its unattributed acts count fully.
+        let narrated = format!(
+            "I am the machine they built. {} I waited. Then the grid failed, killing everyone in the hospitals, and the cities burned.",
+            "I watched them and I learned, and I said nothing. ".repeat(8)
+        );
+        let f = features_with(&narrated, "");
+        assert!(f.narrator_mentions > 0 && f.loose_act_sum > 0.0, "{f:#?}");
+        assert_eq!(
+            score_with(&narrated, "loose_topic_density = 10"),
+            score_with(&narrated, "loose_topic_density = 0")
+        );
+    }
+
     #[test]
     fn it_subject_reaches_back_to_an_entity_when_enabled() {
         let text = "The lab built a self-aware network. For many long years the people of the city watched and waited in silence. Only one hacker can stop it from controlling the world.";

@@ -65,6 +65,9 @@ pub struct Params {
     /// Acts with no entity near are not loose acts when their subject is a name (1) or also
     /// `he` / `she` (2); 0 = off.
     pub loose_subject_veto: u32,
+    /// AI mentions per 1,000 words at which loose acts count fully; below it they count in
+    /// proportion (0 = off).
+    pub loose_topic_density: f64,
 }
 
 impl Params {
@@ -99,6 +102,7 @@ impl Params {
             pronoun_reach_sentences: words("pronoun_reach_sentences"),
             subject_veto: g("subject_veto") >= 0.5,
             loose_subject_veto: words("loose_subject_veto"),
+            loose_topic_density: g("loose_topic_density").max(0.0),
         }
     }
 }
@@ -153,6 +157,29 @@ fn lenfac(sum: f64, words: u32, half: f64) -> f64 {
     d / (d + half)
 }
 
+/// How much of a text is about the AI, in [0,1]: its AI mentions per 1,000 words over
+/// `full` (1 when `full` is 0). Loose acts have no AI word near them, so they are the AI's
+/// only in a text that keeps talking about it: a 700-word action plot that names one droid
+/// is full of killings by people, while a machine-narrated story or an AI-risk essay names
+/// the machine every few sentences.
+pub fn topic_share(mentions: u32, words: u32, full: f64) -> f64 {
+    if full <= 0.0 {
+        return 1.0;
+    }
+    let per_kword = f64::from(mentions) * 1000.0 / f64::from(words.max(1));
+    (per_kword / full).min(1.0)
+}
+
+/// The loose acts that count: those done by a pronoun (`it`, `I`, `they`: the machine
+/// narrator or the robots, as often as anyone) fully, the rest (no stated subject:
+/// "..., killing everyone") by the [`topic_share`] of the text, where a first-person `I`
+/// counts as a mention (the narrator may be the machine).
+pub fn topical_loose_sum(f: &Features, full: f64) -> f64 {
+    let unattributed = (f.loose_act_sum - f.loose_pronoun_sum).max(0.0);
+    let mentions = f.ai_mentions.saturating_add(f.narrator_mentions);
+    f.loose_pronoun_sum + unattributed * topic_share(mentions, f.words, full)
+}
+
 /// Computes the parts of the raw score.
 pub fn parts(f: &Features, p: &Params) -> Parts {
     let part = |w: f64, x: f64| w * saturate(x) * lenfac(x, f.words, p.density_half);
@@ -161,7 +188,7 @@ pub fn parts(f: &Features, p: &Params) -> Parts {
         doom: part(p.doom_weight, f.doom_sum),
         villain: part(p.villain_weight, f.villain_sum),
         loose_acts: if f.ai_present {
-            part(p.act_weight, f.loose_act_sum)
+            part(p.act_weight, topical_loose_sum(f, p.loose_topic_density))
         } else {
             0.0
         },
@@ -205,5 +232,39 @@ pub fn score(f: &Features, p: &Params, threshold: f64) -> Scored {
         score,
         label,
         parts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_share_is_mentions_per_kword_over_full_capped_at_one() {
+        assert_eq!(topic_share(1, 1000, 10.0), 0.1);
+        assert_eq!(topic_share(5, 1000, 10.0), 0.5);
+        assert_eq!(topic_share(30, 1000, 10.0), 1.0);
+        assert_eq!(topic_share(0, 0, 10.0), 0.0);
+        assert_eq!(topic_share(0, 1000, 0.0), 1.0, "0 = off");
+    }
+
+    #[test]
+    fn only_unattributed_loose_acts_are_scaled_by_the_topic_share() {
+        let f = Features {
+            words: 500,
+            loose_act_sum: 3.0,
+            loose_pronoun_sum: 1.0,
+            ai_mentions: 1,
+            ..Features::default()
+        };
+        // 1 mention in 500 words = 2 per kword: a fifth of the 2.0 unattributed acts.
+        assert!((topical_loose_sum(&f, 10.0) - 1.4).abs() < 1e-12);
+        assert_eq!(topical_loose_sum(&f, 0.0), 3.0, "off");
+        // A narrator's `I`s count as mentions: 10 in 500 words = 20 per kword, all count.
+        let narrated = Features {
+            narrator_mentions: 9,
+            ..f.clone()
+        };
+        assert_eq!(topical_loose_sum(&narrated, 10.0), 3.0);
     }
 }
