@@ -132,7 +132,8 @@ struct Entry {
 /// Index of the leading tokens of both groups.
 #[derive(Debug, Clone)]
 pub(super) struct AnchorTokens {
-    /// Prefilter: bit `hash >> (64 - BITS)` set for every leading token.
+    /// Prefilter: bit `hash >> (64 - BITS)` set for the [`prefilter_word`] of every leading
+    /// token before each class of bytes a group wants after it.
     bits: Box<[u64; 1 << (BITS - 6)]>,
     /// Open addressing over `entries` by the top `slot_bits` of the hash; `EMPTY` ends a
     /// probe.
@@ -210,17 +211,37 @@ fn token_hash(head: u64) -> u64 {
 /// word of a token starting on its last byte, which also holds the byte after the block.
 const WINDOW: usize = 64 + 8;
 
-/// `KEEP[k]` keeps the first `k + 1` bytes of a little-endian word (all eight from `k = 7`
-/// on): the bytes of a token of `k + 1` bytes in its first word; with it, those bytes of
-/// [`FOLD`]. A table lookup, where the shift pair it replaces cost ~5 instructions a token,
-/// and the folding bits beside it so that no register holds `FOLD` (docs/PERFORMANCE.md,
-/// session 5).
-const KEEP: [[u64; 2]; 64] = {
-    let mut t = [[u64::MAX, FOLD]; 64];
+/// The bit of the byte after a short token that the prefilter takes in with the token: set
+/// for the bytes short leading tokens continue with (`.` of `A.I.`, `-` of `t-800`, `'`
+/// of `can't`), clear for space, tab and LF. So the most frequent prefilter pass, "a"
+/// before a space (34,480 of the 170,641 leading-token occurrences in the bench text, 117 of
+/// them before `.`), is turned away in the token loop at no cost there: the bit is kept by
+/// the same mask that keeps the token's bytes (docs/PERFORMANCE.md, session 7).
+const NEXT_CLASS: u8 = 0x04;
+
+/// Tokens of up to this many bytes are prefiltered with [`NEXT_CLASS`] of the next byte.
+/// Only short ones: a leading token of any length that is a pattern by itself needs both
+/// classes' bits, and the longer ones (975 of the default lexicon's 1,009 leading tokens)
+/// would double the prefilter's load and its false passes for a gain only at the short ones.
+const CLASSED_LEN: usize = 3;
+
+/// `KEEP[k]` for a token of `k + 1` bytes: `[prefilter, fold, head]`. `head` keeps the
+/// first `k + 1` bytes of a little-endian word (all eight from `k = 7` on): the bytes of the
+/// token in its first word; `fold` is those bytes of [`FOLD`]; `prefilter` is `head` plus
+/// [`NEXT_CLASS`] of the byte after the token when `k < CLASSED_LEN`. A table lookup, where
+/// the shift pair it replaces cost ~5 instructions a token, and the folding bits beside it
+/// so that no register holds `FOLD` (docs/PERFORMANCE.md, session 5).
+const KEEP: [[u64; 3]; 64] = {
+    let mut t = [[u64::MAX, FOLD, u64::MAX]; 64];
     let mut k = 0;
     while k < 7 {
         let keep = u64::MAX >> (56 - 8 * k);
-        t[k] = [keep, keep & FOLD];
+        let class = if k < CLASSED_LEN {
+            (NEXT_CLASS as u64) << (8 * (k + 1))
+        } else {
+            0
+        };
+        t[k] = [keep | class, keep & FOLD, keep];
         k += 1;
     }
     t
@@ -232,8 +253,29 @@ const KEEP: [[u64; 2]; 64] = {
 #[inline(always)]
 fn first_word(window: &[u8; WINDOW], i: usize, j: usize) -> u64 {
     let word = u64::from_le_bytes(window[i..i + 8].try_into().expect("8 bytes"));
-    let [keep, fold] = KEEP[j.wrapping_sub(i) & 63];
+    let [_, fold, keep] = KEEP[j.wrapping_sub(i) & 63];
     word & keep | fold
+}
+
+/// [`first_word`] with the [`NEXT_CLASS`] bit of the byte after a short token (the window
+/// holds that byte in the same load): the word the token loop hashes for the prefilter,
+/// equal to [`prefilter_word`] of the head.
+#[inline(always)]
+fn first_word_classed(window: &[u8; WINDOW], i: usize, j: usize) -> u64 {
+    let word = u64::from_le_bytes(window[i..i + 8].try_into().expect("8 bytes"));
+    let [keep, fold, _] = KEEP[j.wrapping_sub(i) & 63];
+    word & keep | fold
+}
+
+/// The word a token with folded head `head`, `len` bytes, followed by `next` (a space at
+/// the end of the text, as in the token pass's padded window) is prefiltered by: the head,
+/// plus the next byte's [`NEXT_CLASS`] bit when the token has at most [`CLASSED_LEN`] bytes.
+#[inline(always)]
+fn prefilter_word(head: u64, len: usize, next: u8) -> u64 {
+    match len <= CLASSED_LEN {
+        true => head | u64::from(next & NEXT_CLASS) << (8 * len),
+        false => head,
+    }
 }
 
 /// `k` (1..=8) bytes from `hay[at..]` as a little-endian word, each OR-ed with `fold`'s.
@@ -405,9 +447,19 @@ impl AnchorTokens {
             avx2: avx2_available(),
         };
         for (k, e) in entries.iter().enumerate() {
+            // One prefilter bit per class of the bytes some group wants after the token
+            // (both classes when one wants any byte; class 0, a space's, at the end of the
+            // text): every token a group wants passes (test `prefilter_passes_every_follower`).
+            for class in [0, NEXT_CLASS] {
+                let wanted =
+                    (0..=255u8).any(|c| c & NEXT_CLASS == class && in_set(&e.followers, c));
+                if wanted || (class == 0 && e.at_end) {
+                    let h = token_hash(prefilter_word(e.words[0], e.token.len(), class));
+                    let bit = (h >> (64 - BITS)) as usize;
+                    idx.bits[bit >> 6] |= 1 << (bit & 63);
+                }
+            }
             let h = token_hash(e.words[0]);
-            let bit = (h >> (64 - BITS)) as usize;
-            idx.bits[bit >> 6] |= 1 << (bit & 63);
             let mask = idx.slots.len() - 1;
             let mut slot = idx.slot(h);
             while idx.slots[slot] != EMPTY {
@@ -564,8 +616,7 @@ impl AnchorTokens {
             debug_assert!(ends != 0, "a start without its end");
             let (i, j) = (start.trailing_zeros(), ends.trailing_zeros());
             ends &= ends.wrapping_sub(1);
-            let head = first_word(window, i as usize, j as usize);
-            let h = token_hash(head);
+            let h = token_hash(first_word_classed(window, i as usize, j as usize));
             passed[n & 31] = i as u8;
             n += usize::from(self.passes(h));
         }
@@ -594,8 +645,9 @@ impl AnchorTokens {
             return;
         }
         let head = load(hay, s, (e - s).min(8), FOLD);
-        let h = token_hash(head);
-        if self.passes(h) {
+        let next = hay.get(e).copied().unwrap_or(b' ');
+        if self.passes(token_hash(prefilter_word(head, e - s, next))) {
+            let h = token_hash(head);
             self.look_apart(hay, TextToken { s, e, head, h }, done, f);
         }
     }
@@ -720,21 +772,89 @@ mod tests {
 
     #[test]
     fn keep_masks_the_bytes_of_short_tokens() {
-        assert_eq!(KEEP[0], [0xFF, 0x20]);
-        assert_eq!(KEEP[2], [0xFF_FFFF, 0x20_2020]);
-        assert_eq!(KEEP[6][0], 0x00FF_FFFF_FFFF_FFFF);
-        assert!(KEEP[7..].iter().all(|&k| k == [u64::MAX, FOLD]));
-        for (k, &[keep, fold]) in KEEP.iter().enumerate() {
+        assert_eq!(KEEP[0], [0x04FF, 0x20, 0xFF]);
+        assert_eq!(KEEP[2], [0x0400_0000 | 0xFF_FFFF, 0x20_2020, 0xFF_FFFF]);
+        assert_eq!(KEEP[3][0], 0xFFFF_FFFF);
+        assert_eq!(KEEP[6][2], 0x00FF_FFFF_FFFF_FFFF);
+        assert!(KEEP[7..].iter().all(|&k| k == [u64::MAX, FOLD, u64::MAX]));
+        for (k, &[prefilter, fold, keep]) in KEEP.iter().enumerate() {
             assert_eq!(keep.count_ones() as usize, 8 * (k + 1).min(8), "{k}");
             assert_eq!(fold, keep & FOLD);
+            let class = prefilter & !keep;
+            match k < CLASSED_LEN {
+                true => assert_eq!(class, u64::from(NEXT_CLASS) << (8 * (k + 1)), "{k}"),
+                false => assert_eq!(class, 0, "{k}"),
+            }
         }
+    }
+
+    /// Whitespace after a short token falls in one class, the punctuation one-letter
+    /// leading tokens continue with in the other.
+    #[test]
+    fn next_class_splits_whitespace_from_joiners() {
+        for c in [b' ', b'\t', b'\n'] {
+            assert_eq!(c & NEXT_CLASS, 0, "{c}");
+        }
+        for c in [b'.', b'-', b'\''] {
+            assert_eq!(c & NEXT_CLASS, NEXT_CLASS, "{c}");
+        }
+        let head = |t: &[u8]| token_words(t, 0, t.len(), FOLD)[0];
+        assert_eq!(prefilter_word(head(b"a"), 1, b' '), head(b"a"));
+        assert_eq!(prefilter_word(head(b"A"), 1, b'.'), head(b"a") | 0x0400);
+        assert_eq!(
+            prefilter_word(head(b"can"), 3, b'-'),
+            head(b"can") | 0x0400_0000
+        );
+        assert_eq!(prefilter_word(head(b"robot"), 5, b'-'), head(b"robot"));
+    }
+
+    /// The token loop rejects a short token before bytes of the other class than those its
+    /// patterns continue with, and never a token a group wants.
+    #[test]
+    fn prefilter_turns_away_short_tokens_before_other_bytes() {
+        let idx = both(&["t-800", "robot", "ai"], &["A.I."]);
+        let passes = |t: &[u8], next: u8| {
+            let head = token_words(t, 0, t.len(), FOLD)[0];
+            idx.passes(token_hash(prefilter_word(head, t.len(), next)))
+        };
+        assert!(passes(b"a", b'.') && passes(b"A", b','));
+        assert!(!passes(b"a", b' ') && !passes(b"a", b'\n'));
+        assert!(passes(b"t", b'-') && !passes(b"t", b' '));
+        // A pattern by itself is wanted before any byte and at the end (a space there).
+        assert!(passes(b"AI", b' ') && passes(b"ai", b'-'));
+        assert!(passes(b"robot", b' ') && passes(b"robot", b'.'));
+    }
+
+    /// No false negative by construction: with the default lexicon, every leading token
+    /// passes the prefilter before every byte some group wants after it, and at the end
+    /// of the text when one wants it there.
+    #[test]
+    fn prefilter_passes_every_follower() {
+        let m = crate::scan::matcher::Matcher::new(
+            &crate::lexicon::Lexicon::default_english().compile(),
+        )
+        .expect("matcher");
+        let idx = m.token_index().expect("indexed");
+        let mut checked = 0;
+        for e in &idx.entries {
+            for c in (0..=255u8).filter(|&c| in_set(&e.followers, c)) {
+                let h = token_hash(prefilter_word(e.words[0], e.token.len(), c));
+                assert!(idx.passes(h), "{:?} before {c}", e.token);
+                checked += 1;
+            }
+            if e.at_end {
+                let h = token_hash(prefilter_word(e.words[0], e.token.len(), b' '));
+                assert!(idx.passes(h), "{:?} at the end", e.token);
+            }
+        }
+        assert!(idx.entries.len() > 500 && checked > 500 * 256, "{checked}");
     }
 
     /// The block loop's first word of a token equals the head of its [`TokenWords`], which
     /// the index is built on, wherever the token lies in its window.
     #[test]
     fn first_word_is_the_token_head() {
-        let text = b"x Robot_9 SUPERINTELLIGENCE a AI_ zz";
+        let text = b"x Robot_9 SUPERINTELLIGENCE a AI_ t-8 A.I. zz";
         for pad in 0..64 {
             let mut hay = vec![b' '; pad];
             hay.extend_from_slice(text);
@@ -751,6 +871,9 @@ mod tests {
                     let e = s + len;
                     let head = token_words(&hay, s, e, FOLD)[0];
                     assert_eq!(first_word(&window, s, e - 1), head, "{pad} {s}");
+                    let next = hay.get(e).copied().unwrap_or(b'.');
+                    let classed = prefilter_word(head, len, next);
+                    assert_eq!(first_word_classed(&window, s, e - 1), classed, "{pad} {s}");
                 }
                 s += len.max(1);
             }

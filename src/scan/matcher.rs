@@ -437,6 +437,12 @@ impl Matcher {
         None
     }
 
+    /// The token index, for its tests.
+    #[cfg(test)]
+    pub(super) fn token_index(&self) -> Option<&AnchorTokens> {
+        self.tokens.as_ref()
+    }
+
     /// Only the pass of the anchor and exact-case automata (no verification, no boundary
     /// checks); for benchmarks. Counts the raw matches in the chunks the token index lets
     /// through, plus its direct answers.
