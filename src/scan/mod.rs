@@ -425,8 +425,8 @@ mod tests {
             "Add bots to the match: easy bot, hard bot. Bots attack the nearest player." => false, None;
     }
 
-    /// Features of `text` under the default lexicon, with `[scoring]` overrides.
-    fn features_with(text: &str, scoring: &str) -> Features {
+    /// The verdict on `text` under the default lexicon, with `[scoring]` overrides.
+    fn verdict_with(text: &str, scoring: &str) -> Verdict {
         let mut lex = Lexicon::default_english();
         lex.extend_from_source(
             "override.toml",
@@ -434,7 +434,11 @@ mod tests {
         )
         .expect("override");
         let s = Scanner::new(&lex, ScanConfig::default()).expect("scanner");
-        s.score(text).features
+        s.score(text)
+    }
+
+    fn features_with(text: &str, scoring: &str) -> Features {
+        verdict_with(text, scoring).features
     }
 
     #[test]
@@ -563,14 +567,7 @@ mod tests {
     }
 
     fn score_with(text: &str, scoring: &str) -> f64 {
-        let mut lex = Lexicon::default_english();
-        lex.extend_from_source(
-            "override.toml",
-            &format!("[lexicon]\nname = \"t\"\n[scoring]\n{scoring}"),
-        )
-        .expect("override");
-        let s = Scanner::new(&lex, ScanConfig::default()).expect("scanner");
-        s.score(text).score
+        verdict_with(text, scoring).score
     }
 
     #[test]
