@@ -44,8 +44,9 @@ pub struct Features {
     pub cooc_sum: f64,
     /// Summed weight of non-negated acts with no entity near.
     pub loose_act_sum: f64,
-    /// Of `loose_act_sum`, the acts whose subject is `it`, `I`, `we`, `you` or `they`:
-    /// pronouns a robot or a machine narrator is as likely behind as a person.
+    /// Of `loose_act_sum`, the acts whose subject is `it` (`its`, `itself`): a pronoun that
+    /// never stands for a person. `I`, `we`, `you` and `they` are people as often as robots;
+    /// a machine narrator's `I`s count as mentions instead (`narrator_mentions`).
     pub loose_pronoun_sum: f64,
     /// Counted AI mentions: entity, named-villain and doom hits (how much of the text is
     /// about the AI; `loose_topic_density`).

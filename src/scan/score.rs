@@ -170,10 +170,9 @@ pub fn topic_share(mentions: u32, words: u32, full: f64) -> f64 {
     (per_kword / full).min(1.0)
 }
 
-/// The loose acts that count: those done by a pronoun (`it`, `I`, `they`: the machine
-/// narrator or the robots, as often as anyone) fully, the rest (no stated subject:
-/// "..., killing everyone") by the [`topic_share`] of the text, where a first-person `I`
-/// counts as a mention (the narrator may be the machine).
+/// The loose acts that count: those whose subject is `it` (never a person) fully, the rest
+/// (no stated subject: "..., killing everyone"; `they`, `we`, `I`) by the [`topic_share`] of
+/// the text, where a first-person `I` counts as a mention (the narrator may be the machine).
 pub fn topical_loose_sum(f: &Features, full: f64) -> f64 {
     let unattributed = (f.loose_act_sum - f.loose_pronoun_sum).max(0.0);
     let mentions = f.ai_mentions.saturating_add(f.narrator_mentions);
