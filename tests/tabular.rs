@@ -201,6 +201,29 @@ fn tsv_fixture() {
 }
 
 #[test]
+fn semicolon_delimited_csv_is_detected_from_its_header() {
+    // Spreadsheets in locales with a decimal comma export `;`-separated .csv files.
+    let path = fixture("semicolon.csv");
+    let bytes = std::fs::read(&path).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("semicolon.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, &bytes).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    for p in [path, gz] {
+        let (docs, stats) = read(&p, "text");
+        assert!(stats.is_clean(), "{}: {:?}", p.display(), stats.errors);
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].id, "1");
+        // Commas inside a field stay in it.
+        assert!(docs[0]
+            .text
+            .starts_with("A defence computer links with its Soviet twin, and,"));
+        assert_eq!(docs[1].text, "A small robot cleans up an abandoned Earth.");
+    }
+}
+
+#[test]
 fn multiline_quoted_fixture() {
     let path = fixture("multiline.csv");
     let (docs, stats) = read(&path, "plot");

@@ -160,7 +160,10 @@ impl ShardReader {
             Format::Jsonl => Box::new(jsonl::LineFramer::new(stream, name.clone(), opts)),
             Format::Warc => Box::new(warc::WarcFramer::new(stream, name.clone(), opts)),
             Format::Csv | Format::Tsv => {
-                let delimiter = if format == Format::Tsv { b'\t' } else { b',' };
+                let delimiter = match format {
+                    Format::Tsv => b'\t',
+                    _ => csv_delimiter(&peek_head(&mut stream)),
+                };
                 Box::new(csv::CsvFramer::new(stream, name.clone(), opts, delimiter)?)
             }
             Format::Parquet => {
@@ -303,7 +306,12 @@ fn peek<R: Read>(mut r: R, n: usize) -> io::Result<(Vec<u8>, R)> {
 
 /// Guesses the format of a stream with no telling extension from its first bytes.
 fn sniff_format(stream: &mut Stream) -> Format {
-    let head: Vec<u8> = match stream {
+    sniff_bytes(&peek_head(stream))
+}
+
+/// The first 4 KiB of `stream`, which still yields them afterwards.
+fn peek_head(stream: &mut Stream) -> Vec<u8> {
+    match stream {
         Stream::Mapped(b) => b.as_slice()[..b.as_slice().len().min(4096)].to_vec(),
         Stream::Reader(r) => {
             let inner = std::mem::replace(r, Box::new(io::empty()));
@@ -315,8 +323,32 @@ fn sniff_format(stream: &mut Stream) -> Format {
             *r = Box::new(BufReader::new(io::Cursor::new(head.clone()).chain(rest)));
             head
         }
-    };
-    sniff_bytes(&head)
+    }
+}
+
+/// The field delimiter of a `.csv` file from its header line: `;` (spreadsheets in locales
+/// with a decimal comma write it) or `|` when the header has no comma outside quotes but has
+/// one of those; otherwise `,`. Only the header is looked at: it holds no free text, so a
+/// separator in it is the delimiter.
+fn csv_delimiter(head: &[u8]) -> u8 {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'|' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    match counts {
+        [0, semi, pipe] if semi > 0 && semi >= pipe => b';',
+        [0, _, pipe] if pipe > 0 => b'|',
+        _ => b',',
+    }
 }
 
 fn sniff_bytes(head: &[u8]) -> Format {
@@ -351,6 +383,20 @@ impl Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_delimiter_from_the_header_line() {
+        assert_eq!(csv_delimiter(b"id,text\n1;2,a;b\n"), b',');
+        assert_eq!(csv_delimiter(b"id;text;url\n1;\"a, b\";u\n"), b';');
+        assert_eq!(csv_delimiter(b"\xEF\xBB\xBFid;text\n"), b';');
+        assert_eq!(csv_delimiter(b"id|text\n"), b'|');
+        // A comma outside quotes wins; separators inside quoted names do not count.
+        assert_eq!(csv_delimiter(b"\"a;b\",text\n"), b',');
+        assert_eq!(csv_delimiter(b"\"a,b\";text\n"), b';');
+        // One column, or nothing: the default.
+        assert_eq!(csv_delimiter(b"text\nThe AI; it lied\n"), b',');
+        assert_eq!(csv_delimiter(b""), b',');
+    }
 
     #[test]
     fn sniffs_formats_from_the_first_bytes() {
