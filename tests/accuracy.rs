@@ -3,7 +3,7 @@
 //! `#<line>`), against two baselines built from the same lexicon categories:
 //! (a) any named villain present; (b) an AI-entity term plus a hostile-act term anywhere.
 //!
-//! Corpus: `$TROPESCAN_CORPUS`, else `<CARGO_MANIFEST_DIR>/../shared/corpus` (or `../../`).
+//! Corpus: `$TROPESCAN_CORPUS`, else `<CARGO_MANIFEST_DIR>/../shared/corpus` (`tests/util`).
 //! Run: `cargo test --release --test accuracy -- --nocapture` (set `TROPESCAN_ACCURACY_ERRORS=1`
 //! to list every misclassified row of halves A and B, `TROPESCAN_ACCURACY_HALF=A|B` to narrow
 //! that to one half).
