@@ -331,8 +331,10 @@ fn peek_head(stream: &mut Stream) -> Vec<u8> {
 /// one of those; otherwise `,`. Only the header is looked at: it holds no free text, so a
 /// separator in it is the delimiter.
 fn csv_delimiter(head: &[u8]) -> u8 {
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = super::strip_bom(head)
+        .split(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default();
     let mut counts = [0usize; 3];
     let mut quoted = false;
     for &b in line {
@@ -353,7 +355,7 @@ fn csv_delimiter(head: &[u8]) -> u8 {
 
 fn sniff_bytes(head: &[u8]) -> Format {
     // A UTF-8 byte-order mark (`utf-8-sig` writers) comes before the first `{` or `WARC/`.
-    let trimmed = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let trimmed = super::strip_bom(head);
     let trimmed = trimmed
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -383,6 +385,15 @@ impl Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strip_bom_removes_only_a_leading_utf8_mark() {
+        use crate::input::strip_bom;
+        assert_eq!(strip_bom(b"\xEF\xBB\xBF{}"), b"{}");
+        assert_eq!(strip_bom(b"{}\xEF\xBB\xBF"), b"{}\xEF\xBB\xBF");
+        assert_eq!(strip_bom(b"\xEF\xBB{}"), b"\xEF\xBB{}");
+        assert_eq!(strip_bom(b""), b"");
+    }
 
     #[test]
     fn csv_delimiter_from_the_header_line() {

@@ -799,8 +799,9 @@ pub(crate) fn parse_lines(
             line: line_no,
             offset: batch.start_offset + start as u64,
         };
+        // A BOM is not JSON: the shard's first document would be lost as an invalid line.
         if pos.offset == 0 {
-            line = strip_bom(line);
+            line = super::strip_bom(line);
         }
         let line = Line {
             bytes: line,
@@ -812,13 +813,6 @@ pub(crate) fn parse_lines(
         line_no += 1;
     }
     batch.lines.set_count(line_no - first_line);
-}
-
-/// `line` without a leading UTF-8 byte-order mark. Files written by Windows tools or as
-/// `utf-8-sig` (pandas, Excel exports) start with one; it is not JSON, and the shard's first
-/// document would be lost as an invalid line.
-fn strip_bom(line: &[u8]) -> &[u8] {
-    line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
 }
 
 /// One line of a shard and where it is.
@@ -975,14 +969,6 @@ mod tests {
         // Longer than 63 bytes shares the last length bucket; the empty key matches no path.
         assert_eq!(key_candidates(0, &"m".repeat(70)), (0, 0));
         assert_eq!(key_candidates(0, ""), (0, 0));
-    }
-
-    #[test]
-    fn strip_bom_removes_only_a_leading_utf8_mark() {
-        assert_eq!(strip_bom(b"\xEF\xBB\xBF{}"), b"{}");
-        assert_eq!(strip_bom(b"{}\xEF\xBB\xBF"), b"{}\xEF\xBB\xBF");
-        assert_eq!(strip_bom(b"\xEF\xBB{}"), b"\xEF\xBB{}");
-        assert_eq!(strip_bom(b""), b"");
     }
 
     #[test]

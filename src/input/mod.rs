@@ -244,6 +244,12 @@ pub fn read_shard(
     }
 }
 
+/// `bytes` without a leading UTF-8 byte-order mark. Files written by Windows tools or as
+/// `utf-8-sig` (pandas, Excel exports) start with one.
+pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
 /// Finds a CSV header or Parquet column: an exact match first, then ignoring case and
 /// surrounding whitespace (Netflix's header is ` show_id`, and users type `description` for
 /// `Description`).
