@@ -12,7 +12,7 @@
 //!   `max_doc_bytes` are read through without being held (`oversized`).
 //! - [`parse_records`] (any thread) turns the kept records into documents: WET text as is;
 //!   for responses the HTTP head is parsed, non-HTML payloads are skipped (`non_html`),
-//!   chunked transfer coding and gzip/deflate content coding are undone, the charset is
+//!   chunked transfer coding and gzip/deflate/br/zstd content coding are undone, the charset is
 //!   decoded ([`super::charset`]) and the HTML converted to text ([`super::html`]). HTTP
 //!   status is not looked at: redirect and error pages with HTML bodies are documents too,
 //!   as in the reference counts. A document's id is the WARC-Record-ID as written
@@ -31,8 +31,8 @@
 //!   is mostly text worth scanning), the error is recorded and the shard marked incomplete;
 //! - bad chunked transfer coding: the page is delivered with what de-chunked plus the rest
 //!   of the bytes as they are, and a warning (see [`dechunk`]);
-//! - a corrupt gzip/deflate payload: what inflated is delivered, with a warning; a binary
-//!   payload that cannot be decoded at all (brotli, zstd, garbage) is a broken record.
+//! - a corrupt gzip/deflate/brotli/zstd payload: what decoded is delivered, with a warning; a
+//!   binary payload that cannot be decoded at all (another coding, garbage) is a broken record.
 
 use std::borrow::Cow;
 use std::io::{self, BufRead, Read};
@@ -622,20 +622,35 @@ enum Decoded {
     Done(Vec<u8>, Option<String>),
     /// Inflates to more than the document limit (a decompression bomb or a huge page).
     TooLarge,
-    /// Binary, and encoded with something we do not decode (br, zstd) or corrupt.
+    /// Binary, and encoded with something we do not decode (`compress`, ...) or corrupt.
     Unsupported,
 }
 
-/// Undoes gzip or deflate content coding when the payload really is encoded: many crawlers
-/// store the decoded payload but keep the header, so the bytes decide. A text-like payload
-/// is taken as is whatever the header says; a binary one we cannot decode (brotli, zstd, a
-/// corrupt stream) is [`Decoded::Unsupported`], since its "text" would be noise.
+/// Undoes gzip, deflate, brotli or zstd content coding when the payload really is encoded:
+/// many crawlers store the decoded payload but keep the header, so the bytes decide. A
+/// text-like payload is taken as is whatever the header says; a binary one we cannot decode
+/// (another coding, a corrupt stream) is [`Decoded::Unsupported`], since its "text" would be
+/// noise.
 fn content_decode(payload: &[u8], encoding: &[u8], limit: usize) -> Decoded {
     let enc = encoding.trim_ascii();
     let gzip = enc.eq_ignore_ascii_case(b"gzip") || enc.eq_ignore_ascii_case(b"x-gzip");
+    let textlike = !looks_binary(payload);
     let reader: Box<dyn Read + '_> = if gzip && payload.starts_with(&[0x1f, 0x8b]) {
         Box::new(flate2::read::MultiGzDecoder::new(payload))
-    } else if is_identity(enc) || !looks_binary(payload) {
+    } else if is_identity(enc) {
+        return Decoded::AsIs;
+    } else if enc.eq_ignore_ascii_case(b"br") {
+        // What browsers ask for first: archives they record (Webrecorder, wget with
+        // `Accept-Encoding: br`) store such bodies. Brotli has no magic number and a short
+        // stream may hold no control byte, so even a text-like payload is tried; it is kept
+        // as is unless it decodes completely.
+        Box::new(brotli_decompressor::Decompressor::new(payload, 64 * 1024))
+    } else if enc.eq_ignore_ascii_case(b"zstd") && payload.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        match zstd::stream::read::Decoder::with_buffer(payload) {
+            Ok(d) => Box::new(d),
+            Err(_) => return Decoded::Unsupported,
+        }
+    } else if textlike {
         return Decoded::AsIs;
     } else if enc.eq_ignore_ascii_case(b"deflate") {
         // "deflate" is zlib by the RFC, raw deflate in practice as often as not.
@@ -657,6 +672,7 @@ fn content_decode(payload: &[u8], encoding: &[u8], limit: usize) -> Decoded {
     }
     match res {
         Ok(_) => Decoded::Done(out, None),
+        Err(_) if textlike => Decoded::AsIs,
         Err(_) if out.is_empty() => Decoded::Unsupported,
         Err(e) => Decoded::Done(
             out,
@@ -1033,22 +1049,76 @@ mod tests {
     }
 
     #[test]
-    fn undecodable_content_encoding_is_broken() {
+    fn content_encoding_brotli_and_zstd() {
+        use std::io::Write;
+        let html = b"<p>squeezed by a browser</p>";
+        let mut br = brotli::CompressorWriter::new(Vec::new(), 4096, 5, 22);
+        br.write_all(html).unwrap();
+        let br = br.into_inner();
+        let zst = zstd::encode_all(&html[..], 3).unwrap();
+        let mut data = Vec::new();
+        for (coding, body) in [("br", &br), ("zstd", &zst)] {
+            let mut block = format!(
+                "HTTP/1.1 200 OK\r\nContent-Encoding: {coding}\r\nContent-Type: text/html\r\n\r\n"
+            )
+            .into_bytes();
+            block.extend_from_slice(body);
+            data.extend(record("response", "", &block));
+        }
+        let (docs, stats) = run(&data, 16, &ReadOptions::default());
+        assert!(stats.is_clean(), "{:?}", stats.errors);
+        let texts: Vec<_> = docs.iter().map(|d| d.text.as_str()).collect();
+        assert_eq!(texts, ["squeezed by a browser", "squeezed by a browser"]);
+        // A truncated brotli body keeps what decoded, with a warning.
+        let page: String = (0..400)
+            .map(|i| format!("<p>line {i} of the page</p>"))
+            .collect();
+        let mut br = brotli::CompressorWriter::new(Vec::new(), 4096, 5, 22);
+        br.write_all(page.as_bytes()).unwrap();
+        let br = br.into_inner();
         let mut block =
             b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Type: text/html\r\n\r\n".to_vec();
+        block.extend_from_slice(&br[..br.len() / 2]);
+        let (docs, stats) = run(&record("response", "", &block), 16, &ReadOptions::default());
+        assert_eq!(stats.errors.len(), 1, "{:?}", stats.errors);
+        assert!(
+            stats.errors[0].message().contains("corrupt br"),
+            "{:?}",
+            stats.errors
+        );
+        assert!(
+            docs[0].text.starts_with("line 0 of the page"),
+            "{}",
+            docs[0].text
+        );
+    }
+
+    #[test]
+    fn undecodable_content_encoding_is_broken() {
+        let mut block =
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: compress\r\nContent-Type: text/html\r\n\r\n"
+                .to_vec();
         block.extend((0..200u8).map(|i| i.wrapping_mul(37)));
         let mut data = record("response", "", &block);
         // The same header on a payload stored decoded is fine.
         data.extend(record(
             "response",
             "",
-            b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Type: text/html\r\n\r\n<p>plain</p>",
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: compress\r\nContent-Type: text/html\r\n\r\n<p>plain</p>",
         ));
+        // Garbage under a coding we do decode is broken as well.
+        let mut garbage =
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Type: text/html\r\n\r\n".to_vec();
+        garbage.extend((0..200u8).map(|i| i.wrapping_mul(37)));
+        data.extend(record("response", "", &garbage));
         let (docs, stats) = run(&data, 7, &ReadOptions::default());
-        assert_eq!(docs.len(), 1);
-        assert_eq!(docs[0].text, "plain");
-        assert_eq!(stats.broken, 1);
-        assert!(stats.errors[0].message().contains("Content-Encoding br"));
+        let texts: Vec<_> = docs.iter().map(|d| d.text.as_str()).collect();
+        assert_eq!(texts, ["plain"], "{:?}", stats.errors);
+        assert_eq!(stats.broken, 2);
+        assert!(stats.errors[0]
+            .message()
+            .contains("Content-Encoding compress"));
+        assert!(stats.errors[1].message().contains("Content-Encoding br"));
     }
 
     #[test]
