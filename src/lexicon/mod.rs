@@ -211,7 +211,7 @@ pub const SCORING_KEYS: &[(&str, &str)] = &[
     ("object_gap_words", "an AI entity right after an act, with at most this many determiners between, is its object: no pair, and the act is not a loose act (0 = off)"),
     ("pronoun_reach_sentences", "an unpaired act whose subject is `it` pairs with the last AI entity at most this many sentences back (0 = off)"),
     ("loose_subject_veto", "an act with no AI entity near is not a loose act when its subject is a capitalised name (1) or also he/she (2); 0 = off"),
-    ("loose_topic_density", "AI mentions (entity, villain, doom hits) per 1,000 words at which loose acts count fully; below it they count in proportion (0 = off)"),
+    ("loose_topic_density", "AI mentions (entity, villain, doom hits and a narrator's `I`) per 1,000 words at which loose acts not done by `it` count fully; below it they count in proportion (0 = off)"),
     ("subject_veto", "1 = an act with an explicit subject word that is not an AI entity pairs with no entity before that word; 0 = off"),
 ];
 
