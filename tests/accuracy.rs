@@ -311,14 +311,17 @@ fn evaluate() -> Option<Evaluation> {
 
     let (scored, unreadable) = score_rows(&corpus, &rows, &scanner);
     let (confusion, [ours, base_a, base_b]) = tally(&scored);
-    let mut halves = [[Counts::default(); 3]; 2];
-    for (r, p) in &scored {
-        let half = half_of(&r.id);
-        for (c, pred) in halves[half].iter_mut().zip([p.flagged, p.base_a, p.base_b]) {
-            c.add(r.gold.is_rogue(), pred);
-        }
-        if let ErrorScope::Halves(only) = scope {
-            if only.map_or(true, |h| h == half) {
+    let halves = [0, 1].map(|half| {
+        let rows: Vec<_> = scored
+            .iter()
+            .filter(|(r, _)| half_of(&r.id) == half)
+            .copied()
+            .collect();
+        tally(&rows).1
+    });
+    if let ErrorScope::Halves(only) = scope {
+        for (r, p) in &scored {
+            if only.map_or(true, |h| h == half_of(&r.id)) {
                 print_error(r, p);
             }
         }
